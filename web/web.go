@@ -1,0 +1,98 @@
+// Package web serves corsbridge's own pages: the landing page at "/", the
+// friendly page a browser gets when someone opens /<url> in the address bar
+// without the header the proxy requires, and the static assets both use.
+//
+// Everything is prepared once, in New: the templates are parsed and rendered
+// once as a check, the assets are hashed, and the instance's policy is
+// formatted for people. A request only executes a template with its base URL.
+//
+// The pages are self-contained and carry a strict Content-Security-Policy of
+// their own: no inline script or style, nothing from another origin. Their
+// JavaScript and CSS are served under AssetPrefix, which nothing else of the
+// proxy uses, so a target URL can never be mistaken for an asset.
+package web
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+)
+
+// AssetPrefix is where the server mounts Assets(). Nothing else of the proxy
+// lives under it.
+const AssetPrefix = "/_corsbridge/"
+
+// Info is this instance's policy as configured, shown on the landing page.
+type Info struct {
+	Version         string
+	OriginLimit     string   // "600/1m" or "off"
+	ClientLimit     string   // "60/1m" or "off"
+	SharedLimits    bool     // true when limits are shared through Redis
+	AllowedOrigins  []string // empty = any origin
+	MaxRequestBody  int64    // bytes; 0 or less = no limit
+	MaxResponseBody int64    // bytes; 0 or less = no limit
+	MaxRedirects    int      // 0 = redirects are not followed
+	AllowPrivate    []string // CIDRs the operator allows; empty = private targets refused (the safe default)
+	AllowPorts      []string // empty = any
+	RequireHeader   []string // e.g. ["Origin","X-Requested-With"]; empty = none required
+}
+
+//go:embed templates/*.html static/*
+var content embed.FS
+
+// Site holds the parsed templates, the built assets and the formatted policy.
+// It is safe for concurrent use.
+type Site struct {
+	landing        *template.Template
+	headerRequired *template.Template
+	assets         *assets
+	info           infoView
+}
+
+// New parses the templates and builds the assets once. It fails if a template
+// does not parse or cannot render, so a broken page is a start-up error rather
+// than a failure per request.
+func New(info Info) (*Site, error) {
+	return newSite(info, content)
+}
+
+// newSite builds a Site from fsys, which holds templates/*.html and static/*.
+// Tests pass their own file systems to prove that broken templates fail here.
+func newSite(info Info, fsys fs.FS) (*Site, error) {
+	as, err := loadAssets(fsys, "static")
+	if err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{"asset": as.url}
+	s := &Site{assets: as, info: newInfoView(info)}
+	if s.landing, err = parsePage(fsys, funcs, "templates/landing.html"); err != nil {
+		return nil, err
+	}
+	if s.headerRequired, err = parsePage(fsys, funcs, "templates/header_required.html"); err != nil {
+		return nil, err
+	}
+	// Render both pages once: a template that parses but cannot execute (an
+	// unknown asset, a misspelt field) fails now, not on every request.
+	const base = "http://localhost"
+	if err := s.landing.ExecuteTemplate(io.Discard, "layout", s.data(base, "")); err != nil {
+		return nil, fmt.Errorf("web: render landing page: %w", err)
+	}
+	if err := s.headerRequired.ExecuteTemplate(io.Discard, "layout", s.data(base, "https://example.com/")); err != nil {
+		return nil, fmt.Errorf("web: render header-required page: %w", err)
+	}
+	return s, nil
+}
+
+// parsePage parses the shared layout together with one page's template.
+func parsePage(fsys fs.FS, funcs template.FuncMap, page string) (*template.Template, error) {
+	t, err := template.New("").Funcs(funcs).ParseFS(fsys, "templates/layout.html", page)
+	if err != nil {
+		return nil, fmt.Errorf("web: parse %s: %w", page, err)
+	}
+	if t.Lookup("layout") == nil {
+		return nil, fmt.Errorf("web: parse %s: no \"layout\" template", page)
+	}
+	return t, nil
+}
