@@ -1,0 +1,109 @@
+package allowlist
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// CheckAddr applies the address policy to one concrete address the proxy is about to
+// connect to. It is the heart of the SSRF guard and Control calls it for every dial, after
+// DNS, so a name that resolves (or re-resolves, DNS rebinding) to 10.0.0.1 is caught here
+// whatever the URL looked like. In order:
+//
+//  1. Zoned addresses (fe80::1%eth0) are refused: a zone only makes sense on a local link.
+//  2. IPv4-mapped IPv6 is unmapped, so ::ffff:127.0.0.1 is judged as 127.0.0.1.
+//  3. The port must be non-zero and, when Config.AllowPorts is set, listed.
+//  4. The proxy's own listening addresses are refused even if AllowPrivate covers them, so
+//     the proxy cannot be made to call itself in a loop.
+//  5. An address inside Config.AllowPrivate is allowed: the operator's explicit exception.
+//  6. Anything not globally reachable unicast (see specialRanges) is refused with its class.
+//     IPv6 ranges that carry IPv4 (NAT64, 6to4, Teredo) are judged by the IPv4 they carry,
+//     which may itself be inside AllowPrivate.
+func (p *Policy) CheckAddr(ap netip.AddrPort) error {
+	return p.checkAddr(ap, "target resolves to")
+}
+
+// checkAddr is CheckAddr with the lead of the reason chosen by the caller: CheckTarget says
+// "target is" for IP literals, the dial hook "target resolves to".
+func (p *Policy) checkAddr(ap netip.AddrPort, lead string) error {
+	a := ap.Addr()
+	if !a.IsValid() {
+		return forbidden("refused to connect to an unrecognised address")
+	}
+	if a.Zone() != "" {
+		return forbidden(lead + " a private address (zoned)")
+	}
+	a = a.Unmap()
+	port := ap.Port()
+	if !p.portAllowed(port) {
+		return forbidden("target port " + strconv.Itoa(int(port)) + " is not allowed")
+	}
+	if p.isSelf(a, port) {
+		return forbidden("target is this proxy itself")
+	}
+	if p.privateAllowed(a) {
+		return nil
+	}
+	s := classify(a)
+	if s.class == "" {
+		return nil
+	}
+	if s.embed == embedNone {
+		return forbidden(lead + " a private address (" + s.class + ")")
+	}
+	for _, e := range embeddedIPv4(a, s.embed) {
+		if p.isSelf(e, port) {
+			return forbidden("target is this proxy itself")
+		}
+		if p.privateAllowed(e) {
+			continue
+		}
+		if es := classify(e); es.class != "" {
+			return forbidden(lead + " a private address (" + es.class + " via " + s.class + ")")
+		}
+	}
+	if s.embed == embedCompat {
+		return forbidden(lead + " a private address (" + s.class + ")")
+	}
+	return nil
+}
+
+// portAllowed: port 0 is never a destination; otherwise any port unless AllowPorts is set.
+func (p *Policy) portAllowed(port uint16) bool {
+	if port == 0 {
+		return false
+	}
+	if len(p.ports) == 0 {
+		return true
+	}
+	_, ok := p.ports[port]
+	return ok
+}
+
+func (p *Policy) privateAllowed(a netip.Addr) bool {
+	for _, pr := range p.allowPrivate {
+		if pr.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSelf reports whether a:port is one of the proxy's own listeners. A listener on an
+// unspecified address (0.0.0.0:8080, [::]:8080) answers on that port on every local address,
+// so the port is refused on loopback, on unspecified addresses (connecting to 0.0.0.0 reaches
+// the local host) and on every address the server passed in Config.SelfAddrs: the server is
+// expected to expand an unspecified listen address into its interface addresses.
+func (p *Policy) isSelf(a netip.Addr, port uint16) bool {
+	if _, ok := p.selfExact[netip.AddrPortFrom(a, port)]; ok {
+		return true
+	}
+	if _, ok := p.selfAnyPort[port]; !ok {
+		return false
+	}
+	if a.IsLoopback() || a.IsUnspecified() {
+		return true
+	}
+	_, ok := p.selfHosts[a]
+	return ok
+}
