@@ -90,7 +90,7 @@ func punyEncode(label string) (string, error) {
 				m = int(r)
 			}
 		}
-		if (m-n) > (math.MaxInt32-delta)/(h+1) {
+		if (m - n) > (math.MaxInt32-delta)/(h+1) {
 			return "", errPunycode
 		}
 		delta += (m - n) * (h + 1)

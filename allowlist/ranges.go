@@ -51,10 +51,10 @@ var specialRanges = []special{
 	{pfx("127.0.0.0/8"), "loopback", embedNone},
 	{pfx("168.63.129.16/32"), "metadata", embedNone}, // Azure WireServer
 	{pfx("169.254.0.0/16"), "link-local", embedNone},
-	{pfx("169.254.0.23/32"), "metadata", embedNone},       // Tencent Cloud
-	{pfx("169.254.169.254/32"), "metadata", embedNone},    // AWS, GCP, Azure, OCI, DigitalOcean, ...
-	{pfx("169.254.170.2/32"), "metadata", embedNone},      // AWS ECS task credentials
-	{pfx("169.254.170.23/32"), "metadata", embedNone},     // AWS EKS Pod Identity
+	{pfx("169.254.0.23/32"), "metadata", embedNone},    // Tencent Cloud
+	{pfx("169.254.169.254/32"), "metadata", embedNone}, // AWS, GCP, Azure, OCI, DigitalOcean, ...
+	{pfx("169.254.170.2/32"), "metadata", embedNone},   // AWS ECS task credentials
+	{pfx("169.254.170.23/32"), "metadata", embedNone},  // AWS EKS Pod Identity
 	{pfx("172.16.0.0/12"), "private", embedNone},
 	{pfx("192.0.0.0/24"), "protocol-assignment", embedNone},
 	{pfx("192.0.0.192/32"), "metadata", embedNone}, // Oracle Cloud (legacy)
