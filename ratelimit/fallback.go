@@ -1,0 +1,94 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// probeKey is the counter key the health probe counts under, with a limit it
+// never reaches: it runs the same script as requests, so a Redis that answers
+// PING but refuses scripts is not taken for healthy.
+const probeKey = "probe"
+
+// probeTimeout bounds one probe.
+const probeTimeout = 500 * time.Millisecond
+
+// take counts one request in Redis while it is healthy, and in the rule's
+// in-memory counter without Redis or while Redis is unavailable.
+//
+// The first Redis error marks Redis unavailable (logged once); from then on
+// requests do not wait on Redis at all (FailOpen counts them locally,
+// FailClosed refuses them with errUnavailable) until the background probe
+// gets an answer again. An error caused by the request's own cancellation
+// says nothing about Redis and is not counted as one.
+func (l *Limiter) take(ctx context.Context, ru *rule, key string, now time.Time) (Decision, error) {
+	if l.counter != nil {
+		if !l.degraded.Load() {
+			d, err := l.counter.Take(ctx, key, now, ru.limit)
+			if err == nil {
+				return d, nil
+			}
+			if ctx.Err() == nil {
+				l.markDegraded(err)
+			}
+		}
+		if l.failClosed {
+			return Decision{}, errUnavailable
+		}
+	}
+	return ru.local.take(key, now, ru.limit), nil
+}
+
+// probe runs one script call against Redis.
+func (l *Limiter) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, err := l.counter.Take(ctx, probeKey, time.Now(), Limit{Requests: MaxRequests, Window: time.Second})
+	return err
+}
+
+// probeLoop brings the Limiter back to Redis: while degraded, it probes every
+// interval and marks Redis available on the first success. It returns when
+// ctx is cancelled (Close).
+func (l *Limiter) probeLoop(ctx context.Context, interval time.Duration) {
+	defer close(l.probeDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if l.degraded.Load() && l.probe(ctx) == nil {
+			l.markHealthy()
+		}
+	}
+}
+
+// markDegraded switches to the fallback; only the caller that makes the
+// transition logs it, so a burst of failing requests logs one line.
+func (l *Limiter) markDegraded(err error) {
+	if l.closed.Load() || !l.degraded.CompareAndSwap(false, true) {
+		return
+	}
+	action := "counting in memory per instance until it is back"
+	if l.failClosed {
+		action = "refusing limited requests with 503 until it is back"
+	}
+	l.log.Warn("ratelimit: redis unavailable, "+action,
+		"err", err, "fail_mode", l.failMode())
+}
+
+func (l *Limiter) markHealthy() {
+	if l.degraded.CompareAndSwap(true, false) {
+		l.log.Info("ratelimit: redis available again, counting in redis")
+	}
+}
+
+func (l *Limiter) failMode() FailMode {
+	if l.failClosed {
+		return FailClosed
+	}
+	return FailOpen
+}

@@ -1,0 +1,241 @@
+// Package ratelimit limits requests per origin and per client IP, in memory
+// or shared between instances through Redis.
+//
+// A public CORS proxy is an open relay for every page on the web; without
+// limits one busy or hostile site uses up the proxy (and its reputation with
+// upstream APIs) for everyone. The per-origin limit keeps one site's pages
+// within a fair share; since any non-browser client can send any Origin, a
+// per-client-IP limit is stacked on it.
+//
+// Counting is a sliding-window estimate over epoch-aligned windows (see
+// Decision), done in one atomic step per limit: a Lua script in Redis, or a
+// sharded in-memory counter. Neither path holds a process-wide lock.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Status values, for /readyz.
+const (
+	StatusNotConfigured = "not_configured" // no Redis: in-memory counters
+	StatusHealthy       = "healthy"        // Redis answers
+	StatusDegraded      = "degraded"       // Redis unavailable: fallback (or 503 with FailClosed)
+)
+
+// Backend values, for the request log.
+const (
+	BackendOff      = "off"      // no limit configured
+	BackendLocal    = "local"    // in-memory counters, no Redis configured
+	BackendRedis    = "redis"    // shared counters in Redis
+	BackendFallback = "fallback" // Redis configured but unavailable
+)
+
+// Limiter enforces a Config. Create it with New, stop it with Close.
+type Limiter struct {
+	origin, client *rule // nil when that limit is off
+	exempt         exemptList
+	trustedHeader  string
+	failClosed     bool
+	onLimited      http.HandlerFunc
+	onUnavailable  http.HandlerFunc
+	log            *slog.Logger
+
+	// With Redis only.
+	rdb       redis.UniversalClient
+	ownsRDB   bool
+	counter   *RedisCounter
+	degraded  atomic.Bool
+	closed    atomic.Bool
+	stopProbe context.CancelFunc
+	probeDone chan struct{}
+	closeOnce sync.Once
+}
+
+// rule is one configured limit with its in-memory counter (primary without
+// Redis, fallback with it).
+type rule struct {
+	name  string // key prefix: "origin" or "client"
+	limit Limit
+	local *localCounter
+}
+
+// New validates cfg and builds a Limiter. With Redis configured it checks
+// Redis once, bounded by ctx and the client's short timeouts, and starts a
+// background probe; an unavailable Redis is logged and handled as described
+// at FailMode, never an error. Errors are for bad configuration only.
+func New(ctx context.Context, cfg Config) (*Limiter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	exempt, _ := compileExempt(cfg.Exempt)
+	l := &Limiter{
+		exempt:        exempt,
+		trustedHeader: cfg.TrustedProxyHeader,
+		failClosed:    cfg.FailMode == FailClosed,
+		onLimited:     cfg.OnLimited,
+		onUnavailable: cfg.OnUnavailable,
+		log:           cfg.Logger,
+	}
+	if !cfg.Origin.Off() {
+		l.origin = &rule{name: "origin:", limit: cfg.Origin, local: newLocalCounter()}
+	}
+	if !cfg.Client.Off() {
+		l.client = &rule{name: "client:", limit: cfg.Client, local: newLocalCounter()}
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.onLimited == nil {
+		l.onLimited = func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "rate limited", http.StatusTooManyRequests)
+		}
+	}
+	if l.onUnavailable == nil {
+		l.onUnavailable = func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		}
+	}
+	if l.origin == nil && l.client == nil || cfg.Redis == nil && cfg.RedisURL == "" {
+		return l, nil
+	}
+
+	l.rdb = cfg.Redis
+	if l.rdb == nil {
+		opts, _ := ParseRedisURL(cfg.RedisURL)
+		l.rdb, l.ownsRDB = redis.NewUniversalClient(opts), true
+	}
+	l.counter = NewRedisCounter(l.rdb)
+	if err := l.probe(ctx); err != nil {
+		l.markDegraded(err)
+	}
+	interval := cfg.probeInterval
+	if interval <= 0 {
+		interval = DefaultProbeInterval
+	}
+	probeCtx, stop := context.WithCancel(context.Background())
+	l.stopProbe, l.probeDone = stop, make(chan struct{})
+	go l.probeLoop(probeCtx, interval)
+	return l, nil
+}
+
+// Close stops the background probe and closes the Redis client New opened.
+// The middleware keeps working on in-memory counters afterwards.
+func (l *Limiter) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		l.closed.Store(true)
+		if l.stopProbe != nil {
+			l.stopProbe()
+			<-l.probeDone
+		}
+		if l.ownsRDB {
+			err = l.rdb.Close()
+		}
+	})
+	return err
+}
+
+// Status reports the counters' health for /readyz: StatusNotConfigured
+// without Redis, else StatusHealthy or StatusDegraded.
+func (l *Limiter) Status() string {
+	switch {
+	case l.counter == nil:
+		return StatusNotConfigured
+	case l.degraded.Load():
+		return StatusDegraded
+	}
+	return StatusHealthy
+}
+
+// Backend names the counters requests are counted in now, for the request
+// log: BackendOff, BackendLocal, BackendRedis or BackendFallback.
+func (l *Limiter) Backend() string {
+	switch {
+	case l.origin == nil && l.client == nil:
+		return BackendOff
+	case l.counter == nil:
+		return BackendLocal
+	case l.degraded.Load():
+		return BackendFallback
+	}
+	return BackendRedis
+}
+
+// errUnavailable means FailClosed refused to decide without Redis.
+var errUnavailable = errors.New("ratelimit: redis unavailable")
+
+// Middleware counts each request against the client limit (by ClientIP) and,
+// when it has an Origin that is not exempt, the origin limit (by OriginKey; an
+// Origin that is not a valid origin counts under the shared key "invalid").
+// The client limit is checked first, so requests it refuses do not use up the
+// origin's quota.
+//
+// Allowed requests get X-RateLimit-Limit, -Remaining and -Reset (Unix time of
+// the window's end) of the limit with the fewest requests remaining. Refused
+// ones get those of the refusing limit plus Retry-After (seconds until a slot
+// frees, at least 1), then OnLimited writes the response.
+func (l *Limiter) Middleware(next http.Handler) http.Handler {
+	if l.origin == nil && l.client == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		var tightest Decision
+		var counted bool
+		for _, ru := range [2]*rule{l.client, l.origin} {
+			if ru == nil {
+				continue
+			}
+			var key string
+			if ru == l.client {
+				key = clientKey(ClientIP(r, l.trustedHeader))
+			} else {
+				origin := r.Header.Get("Origin")
+				if origin == "" {
+					continue
+				}
+				if key = OriginKey(origin); key == "" {
+					key = "invalid"
+				}
+				if l.exempt.match(key) {
+					continue
+				}
+			}
+			d, err := l.take(r.Context(), ru, ru.name+key, now)
+			if err != nil {
+				w.Header().Set("Retry-After", "1")
+				l.onUnavailable(w, r)
+				return
+			}
+			if !d.Allowed {
+				setHeaders(w.Header(), d)
+				w.Header().Set("Retry-After", strconv.FormatInt(int64(d.RetryAfter/time.Second), 10))
+				l.onLimited(w, r)
+				return
+			}
+			if !counted || d.Remaining < tightest.Remaining {
+				tightest, counted = d, true
+			}
+		}
+		if counted {
+			setHeaders(w.Header(), tightest)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func setHeaders(h http.Header, d Decision) {
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit.Requests))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+}
