@@ -1,0 +1,269 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/server"
+)
+
+// Config is everything the binary needs, parsed from flags and environment.
+// parseConfig is pure: it reads only what it is given.
+type Config struct {
+	Addr              string
+	Server            server.Config
+	Allow             allowlist.Config
+	ShutdownGrace     time.Duration
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	LogFormat         string
+	LogLevel          slog.Level
+}
+
+// Defaults of the binary's own settings.
+const (
+	DefaultAddr              = ":8080"
+	DefaultShutdownGrace     = 20 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+)
+
+// usageError is a configuration mistake: the process exits with status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// errHelp: --help was asked for and printed; exit 0.
+var errHelp = errors.New("help requested")
+
+// setting is one configuration knob: a flag, its environment variable, any
+// older names it also answers to, and how it lands in Config. --help and the
+// README table are both checked against this one list.
+type setting struct {
+	Flag    string
+	Env     string
+	Aliases []string // environment variables read when Env is unset (cors-anywhere's, the platform's)
+	Default string
+	Usage   string
+	apply   func(c *Config, value string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{Flag: "addr", Env: "CORSBRIDGE_ADDR", Aliases: []string{"PORT"}, Default: DefaultAddr,
+			Usage: "listen address; PORT (the platform's) is used when this is unset",
+			apply: func(c *Config, v string) error { c.Addr = v; return nil }},
+		{Flag: "max-request-body", Env: "CORSBRIDGE_MAX_REQUEST_BODY", Default: "10MiB",
+			Usage: "largest request body forwarded, in bytes (KiB/MiB/GiB suffixes accepted); larger is 413",
+			apply: func(c *Config, v string) (err error) { c.Server.MaxRequestBody, err = parseBytes(v); return }},
+		{Flag: "max-response-body", Env: "CORSBRIDGE_MAX_RESPONSE_BODY", Default: "100MiB",
+			Usage: "largest upstream response relayed, in bytes; declared larger is 502, undeclared is cut by aborting",
+			apply: func(c *Config, v string) (err error) { c.Server.MaxResponseBody, err = parseBytes(v); return }},
+		{Flag: "max-redirects", Env: "CORSBRIDGE_MAX_REDIRECTS", Default: "5",
+			Usage: "redirect hops followed server-side (0 hands every redirect back through the proxy)",
+			apply: func(c *Config, v string) (err error) { c.Server.MaxRedirects, err = strconv.Atoi(v); return }},
+		{Flag: "upstream-timeout", Env: "CORSBRIDGE_UPSTREAM_TIMEOUT", Default: "30s",
+			Usage: "how long to wait for the upstream's response headers; longer is 504",
+			apply: func(c *Config, v string) (err error) { c.Server.UpstreamTimeout, err = time.ParseDuration(v); return }},
+		{Flag: "cors-max-age", Env: "CORSBRIDGE_CORS_MAX_AGE", Default: "600",
+			Usage: "Access-Control-Max-Age of preflight answers, in seconds (or a duration such as 10m)",
+			apply: func(c *Config, v string) (err error) { c.Server.CORSMaxAge, err = parseSeconds(v); return }},
+		{Flag: "require-header", Env: "CORSBRIDGE_REQUIRE_HEADER", Default: "Origin,X-Requested-With",
+			Usage: "a request must carry one of these headers; \"none\" disables the check",
+			apply: func(c *Config, v string) error {
+				c.Server.RequireHeader = nil
+				if strings.EqualFold(strings.TrimSpace(v), "none") {
+					return nil
+				}
+				c.Server.RequireHeader = allowlist.ParsePatterns(v)
+				if len(c.Server.RequireHeader) == 0 {
+					return errors.New(`list at least one header, or "none"`)
+				}
+				return nil
+			}},
+		{Flag: "private-network-access", Env: "CORSBRIDGE_PRIVATE_NETWORK_ACCESS", Default: "false",
+			Usage: "answer Chrome's Private Network Access preflights, so public sites may call a proxy on a private network",
+			apply: func(c *Config, v string) (err error) { c.Server.PrivateNetworkAccess, err = strconv.ParseBool(v); return }},
+		{Flag: "forward-client-ip", Env: "CORSBRIDGE_FORWARD_CLIENT_IP", Default: "false",
+			Usage: "send the client's IP upstream in X-Forwarded-For",
+			apply: func(c *Config, v string) (err error) { c.Server.ForwardClientIP, err = strconv.ParseBool(v); return }},
+		{Flag: "trusted-proxy-header", Env: "CORSBRIDGE_TRUSTED_PROXY_HEADER", Default: "",
+			Usage: "the one header a trusted front proxy sets to the client's IP (Fly-Client-IP); empty uses the TCP peer",
+			apply: func(c *Config, v string) error { c.Server.TrustedProxyHeader = strings.TrimSpace(v); return nil }},
+		{Flag: "allow-private", Env: "CORSBRIDGE_ALLOW_PRIVATE", Default: "",
+			Usage: "CIDRs of non-public addresses the proxy may reach on purpose (an internal API); empty refuses them all",
+			apply: func(c *Config, v string) (err error) { c.Allow.AllowPrivate, err = allowlist.ParsePrefixes(v); return }},
+		{Flag: "allow-ports", Env: "CORSBRIDGE_ALLOW_PORTS", Default: "",
+			Usage: "upstream ports allowed, e.g. 80,443; empty allows any port",
+			apply: func(c *Config, v string) (err error) { c.Allow.AllowPorts, err = allowlist.ParsePorts(v); return }},
+		{Flag: "allow-origins", Env: "CORSBRIDGE_ALLOW_ORIGINS", Aliases: []string{"CORSANYWHERE_WHITELIST"}, Default: "",
+			Usage: "origins that may use the proxy (https://app.example.com, https://*.example.com, http://localhost:*); empty allows any",
+			apply: func(c *Config, v string) error { c.Allow.AllowOrigins = allowlist.ParsePatterns(v); return nil }},
+		{Flag: "deny-origins", Env: "CORSBRIDGE_DENY_ORIGINS", Aliases: []string{"CORSANYWHERE_BLACKLIST"}, Default: "",
+			Usage: "origins refused even if allowed",
+			apply: func(c *Config, v string) error { c.Allow.DenyOrigins = allowlist.ParsePatterns(v); return nil }},
+		{Flag: "allow-targets", Env: "CORSBRIDGE_ALLOW_TARGETS", Default: "",
+			Usage: "target hosts the proxy may reach (api.example.com, *.example.com, api.example.com/v1/); empty allows any public host",
+			apply: func(c *Config, v string) error { c.Allow.AllowTargets = allowlist.ParsePatterns(v); return nil }},
+		{Flag: "deny-targets", Env: "CORSBRIDGE_DENY_TARGETS", Default: "",
+			Usage: "target hosts refused even if allowed",
+			apply: func(c *Config, v string) error { c.Allow.DenyTargets = allowlist.ParsePatterns(v); return nil }},
+		{Flag: "shutdown-grace", Env: "CORSBRIDGE_SHUTDOWN_GRACE", Default: "20s",
+			Usage: "on SIGTERM/SIGINT, how long in-flight requests may take to finish",
+			apply: func(c *Config, v string) (err error) { c.ShutdownGrace, err = time.ParseDuration(v); return }},
+		{Flag: "read-header-timeout", Env: "CORSBRIDGE_READ_HEADER_TIMEOUT", Default: "10s",
+			Usage: "how long a client may take to send its request headers",
+			apply: func(c *Config, v string) (err error) { c.ReadHeaderTimeout, err = time.ParseDuration(v); return }},
+		{Flag: "idle-timeout", Env: "CORSBRIDGE_IDLE_TIMEOUT", Default: "120s",
+			Usage: "how long an idle keep-alive client connection stays open",
+			apply: func(c *Config, v string) (err error) { c.IdleTimeout, err = time.ParseDuration(v); return }},
+		{Flag: "max-header-bytes", Env: "CORSBRIDGE_MAX_HEADER_BYTES", Default: "64KiB",
+			Usage: "largest request header block accepted; larger is 431",
+			apply: func(c *Config, v string) error {
+				n, err := parseBytes(v)
+				c.MaxHeaderBytes = int(n)
+				return err
+			}},
+		{Flag: "log-format", Env: "CORSBRIDGE_LOG_FORMAT", Default: "json",
+			Usage: "log format: json or text",
+			apply: func(c *Config, v string) error {
+				if v != "json" && v != "text" {
+					return errors.New("must be json or text")
+				}
+				c.LogFormat = v
+				return nil
+			}},
+		{Flag: "log-level", Env: "CORSBRIDGE_LOG_LEVEL", Default: "info",
+			Usage: "log level: debug, info, warn or error",
+			apply: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	}
+}
+
+// parseConfig reads flags over environment over defaults. Every mistake is a
+// usageError naming the setting, so the operator knows what to fix.
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (Config, error) {
+	all := settings()
+	fs := flag.NewFlagSet("corsbridge", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	values := make(map[string]*string, len(all))
+	for _, s := range all {
+		values[s.Flag] = fs.String(s.Flag, s.Default, s.Usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeHelp(stdout, all)
+			return Config{}, errHelp
+		}
+		return Config{}, &usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return Config{}, &usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	cfg := Config{Server: server.DefaultConfig()}
+	for _, s := range all {
+		value, source := s.Default, "default"
+		switch {
+		case explicit[s.Flag]:
+			value, source = *values[s.Flag], "--"+s.Flag
+		case getenv(s.Env) != "":
+			value, source = getenv(s.Env), s.Env
+		default:
+			for _, alias := range s.Aliases {
+				if v := getenv(alias); v != "" {
+					value, source = v, alias
+					if alias == "PORT" {
+						value = ":" + v
+					}
+					break
+				}
+			}
+		}
+		if err := s.apply(&cfg, value); err != nil {
+			return Config{}, &usageError{fmt.Errorf("%s=%q: %w", source, value, err)}
+		}
+	}
+	if err := cfg.Server.Validate(); err != nil {
+		return Config{}, &usageError{err}
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, &usageError{err}
+	}
+	return cfg, nil
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.ShutdownGrace < 0:
+		return errors.New("shutdown grace must not be negative")
+	case c.ReadHeaderTimeout <= 0:
+		return errors.New("read header timeout must be positive")
+	case c.IdleTimeout <= 0:
+		return errors.New("idle timeout must be positive")
+	case c.MaxHeaderBytes < 4<<10:
+		return errors.New("max header bytes must be at least 4KiB")
+	}
+	return nil
+}
+
+func writeHelp(w io.Writer, all []setting) {
+	fmt.Fprint(w, "Usage: corsbridge [flags]\n\n"+
+		"A CORS proxy: GET /https://api.example.com/x fetches the URL server-to-server\n"+
+		"and answers with CORS headers. Every flag is also an environment variable;\n"+
+		"flags win over the environment.\n\n")
+	for _, s := range all {
+		def := s.Default
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  --%s  (env %s", s.Flag, s.Env)
+		for _, a := range s.Aliases {
+			fmt.Fprintf(w, ", or %s", a)
+		}
+		fmt.Fprintf(w, "; default %s)\n      %s\n", def, s.Usage)
+	}
+}
+
+// parseBytes reads a byte count: 1048576, 512KiB, 10MiB, 1GiB.
+func parseBytes(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, unit := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(v, unit.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, unit.suffix)), unit.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, errors.New("must be a byte count such as 1048576 or 10MiB")
+	}
+	return n * mult, nil
+}
+
+// parseSeconds reads whole seconds (600) or a Go duration (10m).
+func parseSeconds(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("must be seconds (600) or a duration (10m)")
+	}
+	return d, nil
+}

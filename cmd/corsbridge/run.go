@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+
+	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/server"
+	"github.com/corsbridge/corsbridge/web"
+)
+
+// run is the whole program: parse configuration, listen, serve until ctx is
+// done, then drain. main only supplies the process's real arguments,
+// environment and streams, so tests can run the binary in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+
+	allow := cfg.Allow
+	allow.SelfAddrs = selfAddrs(ln.Addr())
+	policy, err := allowlist.New(allow)
+	if err != nil {
+		return &usageError{err}
+	}
+	site, err := web.New(siteInfo(cfg))
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site})
+	if err != nil {
+		return &usageError{err}
+	}
+	defer srv.Close()
+
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "version", cfg.Server.Version)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	srv.Drain()
+	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer cancel()
+	if err := httpSrv.Shutdown(graceCtx); err != nil {
+		// Grace is over: cut what is left rather than hang the deploy.
+		logger.Warn("grace period over, closing remaining connections", "error", err)
+		_ = httpSrv.Close()
+	}
+	<-serveErr
+	logger.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// selfAddrs lists the addresses the proxy listens on, which it must never
+// dial: a request for its own address would loop. A wildcard listener is
+// reachable on every interface address.
+func selfAddrs(addr net.Addr) []netip.AddrPort {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	ap := tcp.AddrPort()
+	port := ap.Port()
+	self := []netip.AddrPort{netip.AddrPortFrom(ap.Addr().Unmap(), port)}
+	if !ap.Addr().IsUnspecified() {
+		return self
+	}
+	ifaceAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return self
+	}
+	for _, a := range ifaceAddrs {
+		if prefix, err := netip.ParsePrefix(a.String()); err == nil {
+			self = append(self, netip.AddrPortFrom(prefix.Addr().Unmap(), port))
+		}
+	}
+	return self
+}
+
+func siteInfo(cfg Config) web.Info {
+	info := web.Info{
+		Version:         cfg.Server.Version,
+		OriginLimit:     "off",
+		ClientLimit:     "off",
+		AllowedOrigins:  cfg.Allow.AllowOrigins,
+		MaxRequestBody:  cfg.Server.MaxRequestBody,
+		MaxResponseBody: cfg.Server.MaxResponseBody,
+		MaxRedirects:    cfg.Server.MaxRedirects,
+		RequireHeader:   cfg.Server.RequireHeader,
+	}
+	for _, p := range cfg.Allow.AllowPrivate {
+		info.AllowPrivate = append(info.AllowPrivate, p.String())
+	}
+	for _, p := range cfg.Allow.AllowPorts {
+		info.AllowPorts = append(info.AllowPorts, fmt.Sprint(p))
+	}
+	return info
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Headers of the proxy's own that a page may read. They are exposed on every
+// response the proxy generates and appended to the upstream's on proxied ones.
+var ownExposedHeaders = []string{
+	"X-Request-Url", "X-Final-Url", "X-Request-Id", HeaderError,
+	"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Retry-After",
+}
+
+// CORS-safelisted response headers are always readable; listing them again
+// only makes the header longer.
+var safelistedResponseHeaders = map[string]bool{
+	"Cache-Control": true, "Content-Language": true, "Content-Length": true,
+	"Content-Type": true, "Expires": true, "Last-Modified": true, "Pragma": true,
+}
+
+// cors holds the CORS answer, normalised once at start-up so the hot path
+// only copies strings.
+type cors struct {
+	// echoOrigin: an origin allowlist is configured, so the answer names the
+	// exact origin and caches must vary on it. Otherwise "*".
+	echoOrigin    bool
+	maxAge        string
+	privateNet    bool
+	ownExposed    string
+	preflightVary string
+}
+
+func newCORS(echoOrigin bool, maxAgeSeconds int, privateNetworkAccess bool) *cors {
+	vary := "Access-Control-Request-Method, Access-Control-Request-Headers"
+	if echoOrigin {
+		vary = "Origin, " + vary
+	}
+	if privateNetworkAccess {
+		vary += ", Access-Control-Request-Private-Network"
+	}
+	return &cors{
+		echoOrigin:    echoOrigin,
+		maxAge:        strconv.Itoa(maxAgeSeconds),
+		privateNet:    privateNetworkAccess,
+		ownExposed:    strings.Join(ownExposedHeaders, ", "),
+		preflightVary: vary,
+	}
+}
+
+// allowOrigin sets Access-Control-Allow-Origin exactly once. With an origin
+// allowlist, even a refused origin is named, so the page can read the 403
+// that tells it why. Credentials are never allowed: the proxy drops cookies
+// both ways, and "*" would be invalid with them anyway.
+func (c *cors) allowOrigin(h http.Header, origin string) {
+	if !c.echoOrigin {
+		h["Access-Control-Allow-Origin"] = []string{"*"}
+		return
+	}
+	h.Add("Vary", "Origin")
+	if origin != "" {
+		h["Access-Control-Allow-Origin"] = []string{origin}
+	} else {
+		delete(h, "Access-Control-Allow-Origin")
+	}
+}
+
+// exposeUpstream lists every header of a proxied response, and ours, so
+// fetch() can read them all. "*" would also work without credentials, but
+// older browsers ignore it.
+func (c *cors) exposeUpstream(h http.Header) {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		if !safelistedResponseHeaders[name] && !strings.HasPrefix(name, "Access-Control-") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, own := range ownExposedHeaders {
+		if _, present := h[own]; !present {
+			names = append(names, own)
+		}
+	}
+	h["Access-Control-Expose-Headers"] = []string{strings.Join(names, ", ")}
+}
+
+func (c *cors) exposeOwn(h http.Header) {
+	h["Access-Control-Expose-Headers"] = []string{c.ownExposed}
+}
+
+// isPreflight: an OPTIONS request carrying Access-Control-Request-Method is
+// the browser asking permission, answered here. A plain OPTIONS is forwarded.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// preflight answers a CORS preflight. Methods and headers reflect what the
+// browser asked for: the proxy forwards any method except those refused
+// outright, and any header, so listing a fixed set would only break pages.
+func (c *cors) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	c.allowOrigin(h, r.Header.Get("Origin"))
+	h.Set("Vary", c.preflightVary)
+	h.Set("Access-Control-Allow-Methods", strings.ToUpper(r.Header.Get("Access-Control-Request-Method")))
+	if requested := r.Header.Values("Access-Control-Request-Headers"); len(requested) > 0 {
+		h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
+	}
+	h.Set("Access-Control-Max-Age", c.maxAge)
+	if c.privateNet && strings.EqualFold(r.Header.Get("Access-Control-Request-Private-Network"), "true") {
+		h.Set("Access-Control-Allow-Private-Network", "true")
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Request headers that never reach the upstream, beyond the hop-by-hop
+// headers (and those named in Connection) that httputil.ReverseProxy already
+// removes. One reason per header.
+var dropRequestHeaders = map[string]string{
+	"Cookie":              "the user's cookies for the proxy's origin are not the upstream's business",
+	"Cookie2":             "obsolete cookie header, same reason as Cookie",
+	"Forwarded":           "client-supplied forwarding claims are spoofable; the proxy does not vouch for them",
+	"X-Real-Ip":           "a spoofable client-IP claim",
+	"True-Client-Ip":      "a spoofable client-IP claim",
+	"X-Client-Ip":         "a spoofable client-IP claim",
+	"X-Cluster-Client-Ip": "a spoofable client-IP claim",
+	"Via":                 "describes the path to the proxy, not to the upstream; the proxy sets its own",
+	"X-Corsbridge-Key":    "a corsbridge access key is for the proxy, never for the upstream",
+}
+
+// Prefixes of request headers set by platforms in front of the proxy (or
+// forged to look like them); forwarding them would leak the user's IP and
+// the platform's internals to every upstream.
+var dropRequestPrefixes = []string{
+	"X-Forwarded-", // X-Forwarded-For/Host/Proto/Port/Prefix/Ssl: spoofable, and leak the client IP
+	"Fly-",         // Fly.io edge: Fly-Client-Ip, Fly-Region, Fly-Request-Id
+	"Cf-",          // Cloudflare edge: Cf-Connecting-Ip, Cf-Ray, Cf-Ipcountry
+}
+
+func scrubRequestHeaders(h http.Header, extra string) {
+	for name := range h {
+		if _, drop := dropRequestHeaders[name]; drop || hasAnyPrefix(name, dropRequestPrefixes) {
+			delete(h, name)
+		}
+	}
+	if extra != "" {
+		h.Del(extra)
+	}
+}
+
+// Response headers that never reach the client. One reason per header.
+var dropResponseHeaders = map[string]string{
+	"Set-Cookie":                          "cookies would be set on the proxy's origin, shared by every site using it",
+	"Set-Cookie2":                         "obsolete cookie header, same reason as Set-Cookie",
+	"Strict-Transport-Security":           "would pin HSTS on the proxy's origin",
+	"Alt-Svc":                             "would redirect the browser's later connections to the proxy elsewhere",
+	"Clear-Site-Data":                     "would wipe the proxy origin's storage for every site using it",
+	"Service-Worker-Allowed":              "would widen a service worker's scope on the proxy's origin",
+	"Nel":                                 "would register error reporting for the proxy's origin",
+	"Report-To":                           "would register report endpoints for the proxy's origin",
+	"Reporting-Endpoints":                 "would register report endpoints for the proxy's origin",
+	"Public-Key-Pins":                     "would pin keys on the proxy's origin",
+	"Public-Key-Pins-Report-Only":         "same as Public-Key-Pins",
+	"Expect-Ct":                           "would set certificate-transparency policy on the proxy's origin",
+	"Cross-Origin-Resource-Policy":        "names the upstream's origin, not the proxy's; it would block what CORS allows",
+	"Timing-Allow-Origin":                 "the proxy decides cross-origin access, not the upstream",
+	"X-Request-Url":                       "the proxy sets it; an upstream value would mislead",
+	"X-Final-Url":                         "the proxy sets it; an upstream value would mislead",
+	"X-Request-Id":                        "the proxy sets it; an upstream value would mislead",
+	"Access-Control-Allow-Private-Network": "the proxy answers preflights itself",
+	HeaderError:                           "an upstream must not be able to forge the proxy's own errors",
+}
+
+// Upstream rate-limit headers are kept under this prefix so they do not
+// collide with the proxy's own X-RateLimit-* headers.
+const upstreamRateLimitPrefix = "X-Upstream-"
+
+func scrubResponseHeaders(h http.Header) {
+	for name, values := range h {
+		switch {
+		case strings.HasPrefix(name, "Access-Control-"):
+			// Every upstream CORS header: the proxy decides CORS, exactly once.
+			delete(h, name)
+		case strings.HasPrefix(name, "X-Ratelimit-"):
+			delete(h, name)
+			h[upstreamRateLimitPrefix+name] = values
+		default:
+			if _, drop := dropResponseHeaders[name]; drop {
+				delete(h, name)
+			}
+		}
+	}
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// requestInfo collects, for one request, what the handlers learn and the
+// request log reports. One allocation per request, carried in the context.
+type requestInfo struct {
+	start         time.Time
+	origin        string
+	target        *url.URL
+	replay        []byte
+	code          errorCode
+	upstreamStart time.Time
+	upstreamDone  time.Time
+	upstreamErr   error
+	clientGone    bool
+}
+
+type infoKey struct{}
+
+// infoFrom returns the request's info; a request that bypassed the logging
+// middleware (only in tests of single handlers) gets a throwaway one.
+func infoFrom(r *http.Request) *requestInfo {
+	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{origin: r.Header.Get("Origin")}
+}
+
+func setRequestError(r *http.Request, code errorCode) {
+	infoFrom(r).code = code
+}
+
+// logRequests writes one line per request: method, origin, target host,
+// status, bytes, durations and the proxy's error code. Never cookies,
+// Authorization, paths or query strings: they may carry secrets.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := &requestInfo{start: time.Now(), origin: r.Header.Get("Origin")}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			aborted := recover()
+			s.logLine(r, info, rec, aborted != nil)
+			if aborted != nil {
+				panic(aborted) // http.ErrAbortHandler: let net/http abort the connection
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) logLine(r *http.Request, info *requestInfo, rec *statusRecorder, aborted bool) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("origin", info.origin),
+		slog.Int("status", status),
+		slog.Int64("bytes_in", max(r.ContentLength, 0)),
+		slog.Int64("bytes_out", rec.bytes),
+		slog.Duration("duration", time.Since(info.start)),
+	)
+	if info.target != nil {
+		attrs = append(attrs, slog.String("target_host", info.target.Host))
+	}
+	if !info.upstreamStart.IsZero() && !info.upstreamDone.IsZero() {
+		attrs = append(attrs, slog.Duration("upstream_duration", info.upstreamDone.Sub(info.upstreamStart)))
+	}
+	if info.code != "" {
+		attrs = append(attrs, slog.String("error", string(info.code)))
+	}
+	if info.upstreamErr != nil {
+		// Internal detail for operators only; clients got a generic message.
+		attrs = append(attrs, slog.String("upstream_error", info.upstreamErr.Error()))
+	}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	if info.clientGone {
+		attrs = append(attrs, slog.Bool("client_gone", true))
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// statusRecorder remembers the status and counts the body bytes. Unwrap lets
+// http.ResponseController reach Flush and deadlines on the real writer.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 && code >= 200 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

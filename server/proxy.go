@@ -1,0 +1,280 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/corsbridge/corsbridge/allowlist"
+)
+
+// replayLimit is the largest request body kept in memory so a 307/308
+// redirect can send it again. Larger bodies stream once, and such a redirect
+// is handed back to the client instead of being followed.
+const replayLimit = 64 << 10
+
+// viaToken marks requests the proxy sends. Seeing it on an incoming request
+// means the request came through a corsbridge already: a loop.
+const viaToken = "corsbridge"
+
+var errResponseTooLarge = errors.New("upstream response larger than the configured limit")
+
+// newTransport builds the proxy's own transport. Proxy is nil on purpose:
+// HTTP_PROXY from the environment must never reroute (and so bypass) the
+// SSRF guard, which sits in the dialer's Control hook and sees every address
+// actually dialled, after DNS, on every redirect hop and reconnect.
+func newTransport(d Deps) *http.Transport {
+	control := d.Policy.Control
+	if outer := d.DialControl; outer != nil {
+		control = func(network, address string, c syscall.RawConn) error {
+			if err := d.Policy.Control(network, address, c); err != nil {
+				return err
+			}
+			return outer(network, address, c)
+		}
+	}
+	dialer := &net.Dialer{
+		Timeout:   min(d.Config.UpstreamTimeout, 10*time.Second),
+		KeepAlive: 30 * time.Second,
+		Control:   control,
+	}
+	dial := dialer.DialContext
+	if d.LookupHost != nil {
+		dial = resolvingDialer(dialer, d.LookupHost)
+	}
+	return &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dial,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  d.Config.UpstreamTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    256,
+		IdleConnTimeout:        90 * time.Second,
+		DisableCompression:     true, // relay bodies as sent; never inflate (gzip bombs stay compressed)
+		MaxResponseHeaderBytes: 256 << 10,
+	}
+}
+
+// resolvingDialer resolves names with an injected resolver and dials each
+// address in turn. The Control hook still checks every address dialled.
+func resolvingDialer(d *net.Dialer, lookup func(ctx context.Context, host string) ([]string, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := lookup(ctx, host)
+		if err != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		}
+		var firstErr error
+		for _, ip := range ips {
+			conn, err := d.DialContext(ctx, network, net.JoinHostPort(ip, port))
+			if err == nil {
+				return conn, nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if firstErr == nil {
+			firstErr = &net.OpError{Op: "dial", Net: network, Err: errors.New("no addresses")}
+		}
+		return nil, firstErr
+	}
+}
+
+// redirectClient follows redirects server-side for the ReverseProxy, so the
+// page sees the final response; http.Client already turns 301/302/303 into
+// GET and replays bodies for 307/308 when GetBody is set.
+func (s *Server) newRedirectClient(transport http.RoundTripper) *http.Client {
+	return &http.Client{
+		Transport: transport,
+		CheckRedirect: func(next *http.Request, via []*http.Request) error {
+			if len(via) > s.cfg.MaxRedirects {
+				return http.ErrUseLastResponse
+			}
+			// Every hop passes the same policy as the first request.
+			if err := s.policy.CheckTarget(next.URL); err != nil {
+				return err
+			}
+			// http.Client would send the previous hop's full URL as Referer,
+			// leaking the upstream's query strings to the next host.
+			if ref := via[0].Header.Get("Referer"); ref != "" {
+				next.Header.Set("Referer", ref)
+			} else {
+				next.Header.Del("Referer")
+			}
+			if !sameOrigin(next.URL, via[0].URL) {
+				// Credentials were meant for the origin the page named.
+				for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
+					next.Header.Del(name)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+type clientTransport struct{ client *http.Client }
+
+func (t clientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.client.Do(r)
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
+type bufferPool struct{ pool sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (p *bufferPool) Get() []byte  { return *(p.pool.Get().(*[]byte)) }
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
+
+func (s *Server) newReverseProxy(transport http.RoundTripper) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:        s.rewrite,
+		Transport:      transport,
+		ModifyResponse: s.modifyResponse,
+		ErrorHandler:   s.proxyError,
+		BufferPool:     newBufferPool(),
+		ErrorLog:       nil,
+	}
+}
+
+func (s *Server) rewrite(pr *httputil.ProxyRequest) {
+	info := infoFrom(pr.In)
+	out := pr.Out
+	out.URL = info.target
+	out.Host = "" // Host is the target's
+	out.RequestURI = ""
+	scrubRequestHeaders(out.Header, s.trustedIPHeader)
+	out.Header.Set("Via", "1.1 "+viaToken)
+	if s.cfg.ForwardClientIP {
+		if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+			out.Header.Set("X-Forwarded-For", ip)
+		}
+	}
+	if info.replay != nil {
+		body := info.replay
+		out.ContentLength = int64(len(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	info.upstreamStart = time.Now()
+}
+
+func (s *Server) modifyResponse(res *http.Response) error {
+	info := infoFrom(res.Request)
+	info.upstreamDone = time.Now()
+	if res.ContentLength > s.cfg.MaxResponseBody {
+		return errResponseTooLarge
+	}
+	h := res.Header
+	scrubResponseHeaders(h)
+	if loc := h.Get("Location"); loc != "" && res.StatusCode >= 300 && res.StatusCode < 400 {
+		h.Set("Location", s.throughProxy(res.Request.URL, loc))
+	}
+	h.Set("X-Request-Url", targetString(info.target))
+	h.Set("X-Final-Url", targetString(res.Request.URL))
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Upstream HTML opened at the proxy's origin must not run script there.
+	h.Add("Content-Security-Policy", "sandbox")
+	s.cors.allowOrigin(h, info.origin)
+	s.cors.exposeUpstream(h)
+	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
+		res.Body = &limitedBody{rc: res.Body, remaining: s.cfg.MaxResponseBody}
+	}
+	return nil
+}
+
+// throughProxy rewrites a redirect the proxy did not follow so the browser's
+// next request comes back through the proxy. A path-absolute reference works
+// whatever scheme and host the proxy is reached by.
+func (s *Server) throughProxy(base *url.URL, location string) string {
+	ref, err := url.Parse(location)
+	if err != nil {
+		return location
+	}
+	return "/" + base.ResolveReference(ref).String()
+}
+
+// limitedBody cuts a body of undeclared length at the response limit with an
+// error, so ReverseProxy aborts the connection and the client sees a broken
+// transfer rather than a complete-looking truncated body.
+type limitedBody struct {
+	rc        io.ReadCloser
+	remaining int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.remaining < 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.remaining+1 {
+		p = p[:b.remaining+1]
+	}
+	n, err := b.rc.Read(p)
+	b.remaining -= int64(n)
+	if b.remaining < 0 {
+		return n, errResponseTooLarge
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// proxyError maps what went wrong before a response arrived to the error
+// contract. Internal detail (addresses, TLS errors) goes to the log only.
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	info := infoFrom(r)
+	info.upstreamErr = err
+	var policyErr *allowlist.Error
+	var tooBig *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &policyErr):
+		s.writePolicyError(w, r, policyErr)
+	case errors.As(err, &tooBig):
+		s.writeError(w, r, codeBodyTooLarge, "the request body exceeds the limit of "+formatBytes(s.cfg.MaxRequestBody))
+	case errors.Is(err, errResponseTooLarge):
+		s.writeError(w, r, codeResponseTooLarge, "the upstream response exceeds the limit of "+formatBytes(s.cfg.MaxResponseBody))
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; nobody reads an answer.
+		info.clientGone = true
+		w.WriteHeader(statusClientClosed)
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		s.writeError(w, r, codeUpstreamTimeout, "the upstream did not answer in time")
+	default:
+		s.writeError(w, r, codeUpstreamUnreachable, "the upstream could not be reached")
+	}
+}
+
+// statusClientClosed is nginx's convention for "client closed the request",
+// used only in logs and metrics.
+const statusClientClosed = 499
+
+func (s *Server) writePolicyError(w http.ResponseWriter, r *http.Request, err *allowlist.Error) {
+	switch err.Kind {
+	case allowlist.KindInvalid:
+		s.writeError(w, r, codeInvalidTarget, err.Reason)
+	case allowlist.KindOrigin:
+		s.writeError(w, r, codeOriginForbidden, err.Reason)
+	default:
+		s.writeError(w, r, codeTargetForbidden, err.Reason)
+	}
+}

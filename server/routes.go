@@ -1,0 +1,62 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/corsbridge/corsbridge/web"
+)
+
+// routes is the proxy's whole URL surface. Everything not named here is a
+// proxy request: /<target-url>.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.logRequests, s.recoverPanics, s.refuseMethods)
+
+	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
+	r.Method(http.MethodGet, "/readyz", s.handleReadyz())
+	if s.site != nil {
+		r.Handle(web.AssetPrefix+"*", s.site.Assets())
+	}
+
+	proxy := chi.Chain(
+		s.refuseLoops,
+		s.answerPreflights,
+		s.resolveTarget,
+		s.requireHeaders,
+		s.checkOrigin,
+		s.checkTarget,
+		s.limitBody,
+	).Handler(s.proxy)
+
+	r.Handle("/", s.handleRoot(proxy))
+	r.Handle("/*", proxy)
+	return r
+}
+
+// handleRoot serves "/" itself unless it carries ?url=, the query form of a
+// proxy request.
+func (s *Server) handleRoot(proxy http.Handler) http.Handler {
+	var landing http.Handler
+	if s.site != nil {
+		landing = s.site.Landing()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("url") {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.writeError(w, r, codeNotFound, errNotATarget.message)
+			return
+		}
+		s.cors.allowOrigin(w.Header(), infoFrom(r).origin)
+		if landing != nil {
+			landing.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("corsbridge: request /<url> to proxy it\n"))
+	})
+}

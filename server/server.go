@@ -1,0 +1,158 @@
+// Package server is corsbridge's HTTP surface: the router, the proxy handler
+// and the middleware around it. It wires the allowlist (who may use the
+// proxy and where it may go), the rate limiter and the landing page.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/textproto"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/web"
+)
+
+// Defaults of the proxy's own settings.
+const (
+	DefaultMaxRequestBody  = 10 << 20
+	DefaultMaxResponseBody = 100 << 20
+	DefaultMaxRedirects    = 5
+	DefaultUpstreamTimeout = 30 * time.Second
+	DefaultCORSMaxAge      = 600 * time.Second
+)
+
+// DefaultRequireHeader returns the headers of which a request must carry at
+// least one, as cors-anywhere does: browsers always send Origin cross-origin,
+// so only direct navigation and scripts that pose as browsers are refused.
+func DefaultRequireHeader() []string { return []string{"Origin", "X-Requested-With"} }
+
+// Config is the proxy's behaviour, independent of where it listens.
+type Config struct {
+	MaxRequestBody       int64
+	MaxResponseBody      int64
+	MaxRedirects         int
+	UpstreamTimeout      time.Duration
+	CORSMaxAge           time.Duration
+	RequireHeader        []string // empty: no header required
+	PrivateNetworkAccess bool     // answer Chrome's Private Network Access preflights
+	ForwardClientIP      bool     // send X-Forwarded-For with the client's IP
+	TrustedProxyHeader   string   // the one client-IP header a trusted front proxy sets
+	Version              string
+}
+
+// DefaultConfig returns the settings corsbridge runs with when none are given.
+func DefaultConfig() Config {
+	return Config{
+		MaxRequestBody:  DefaultMaxRequestBody,
+		MaxResponseBody: DefaultMaxResponseBody,
+		MaxRedirects:    DefaultMaxRedirects,
+		UpstreamTimeout: DefaultUpstreamTimeout,
+		CORSMaxAge:      DefaultCORSMaxAge,
+		RequireHeader:   DefaultRequireHeader(),
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxRequestBody < 0:
+		return errors.New("max request body must not be negative")
+	case c.MaxResponseBody <= 0:
+		return errors.New("max response body must be positive")
+	case c.MaxRedirects < 0 || c.MaxRedirects > 20:
+		return errors.New("max redirects must be between 0 and 20")
+	case c.UpstreamTimeout <= 0:
+		return errors.New("upstream timeout must be positive")
+	case c.CORSMaxAge < 0 || c.CORSMaxAge > 24*time.Hour:
+		return errors.New("CORS max age must be between 0s and 24h")
+	}
+	for _, h := range c.RequireHeader {
+		if h == "" || textproto.CanonicalMIMEHeaderKey(h) == "" {
+			return fmt.Errorf("invalid required header name %q", h)
+		}
+	}
+	return nil
+}
+
+// Deps is everything New needs. Policy is required; the rest have defaults.
+type Deps struct {
+	Config Config
+	Policy *allowlist.Policy
+	Logger *slog.Logger
+	Site   *web.Site // the landing page; nil serves a one-line text instead
+
+	// DialControl runs after the policy's own Control hook on every upstream
+	// dial. Tests use it as an outer guard that refuses any non-loopback
+	// address, so a broken policy fails a test without a packet leaving.
+	DialControl func(network, address string, c syscall.RawConn) error
+	// LookupHost replaces DNS for upstream names (tests map names to
+	// loopback or to private addresses without a real resolver).
+	LookupHost func(ctx context.Context, host string) ([]string, error)
+}
+
+// Server is the whole proxy as an http.Handler.
+type Server struct {
+	cfg             Config
+	policy          *allowlist.Policy
+	logger          *slog.Logger
+	site            *web.Site
+	cors            *cors
+	transport       *http.Transport
+	proxy           *httputil.ReverseProxy
+	requireHeader   []string
+	trustedIPHeader string
+	handler         http.Handler
+	draining        atomic.Bool
+}
+
+// New builds the proxy. All normalisation happens here, once: the request
+// path only looks things up.
+func New(d Deps) (*Server, error) {
+	if d.Policy == nil {
+		return nil, errors.New("server: a policy is required")
+	}
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:    d.Config,
+		policy: d.Policy,
+		logger: d.Logger,
+		site:   d.Site,
+		cors:   newCORS(d.Policy.OriginsRestricted(), int(d.Config.CORSMaxAge/time.Second), d.Config.PrivateNetworkAccess),
+	}
+	for _, h := range d.Config.RequireHeader {
+		s.requireHeader = append(s.requireHeader, textproto.CanonicalMIMEHeaderKey(h))
+	}
+	if d.Config.TrustedProxyHeader != "" {
+		s.trustedIPHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
+	}
+	s.transport = newTransport(d)
+	s.proxy = s.newReverseProxy(clientTransport{client: s.newRedirectClient(s.transport)})
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Drain marks the server as shutting down: /readyz answers 503 so a load
+// balancer stops sending new requests while in-flight ones finish.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Close releases idle upstream connections.
+func (s *Server) Close() error {
+	s.transport.CloseIdleConnections()
+	return nil
+}
