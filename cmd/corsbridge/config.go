@@ -93,7 +93,10 @@ func settings() []setting {
 			}},
 		{Flag: "private-network-access", Env: "CORSBRIDGE_PRIVATE_NETWORK_ACCESS", Default: "false",
 			Usage: "answer Chrome's Private Network Access preflights, so public sites may call a proxy on a private network",
-			apply: func(c *Config, v string) (err error) { c.Server.PrivateNetworkAccess, err = strconv.ParseBool(v); return }},
+			apply: func(c *Config, v string) (err error) {
+				c.Server.PrivateNetworkAccess, err = strconv.ParseBool(v)
+				return
+			}},
 		{Flag: "forward-client-ip", Env: "CORSBRIDGE_FORWARD_CLIENT_IP", Default: "false",
 			Usage: "send the client's IP upstream in X-Forwarded-For",
 			apply: func(c *Config, v string) (err error) { c.Server.ForwardClientIP, err = strconv.ParseBool(v); return }},
