@@ -38,23 +38,23 @@ func (p *Policy) checkAddr(ap netip.AddrPort, lead string) error {
 	if !p.portAllowed(port) {
 		return forbidden("target port " + strconv.Itoa(int(port)) + " is not allowed")
 	}
+	s := classify(a)
+	embedded := embeddedIPv4(a, s.embed)
 	if p.isSelf(a, port) {
 		return forbidden("target is this proxy itself")
 	}
-	if p.privateAllowed(a) {
-		return nil
+	for _, e := range embedded {
+		if p.isSelf(e, port) {
+			return forbidden("target is this proxy itself")
+		}
 	}
-	s := classify(a)
-	if s.class == "" {
+	if p.privateAllowed(a) || s.class == "" {
 		return nil
 	}
 	if s.embed == embedNone {
 		return forbidden(lead + " a private address (" + s.class + ")")
 	}
-	for _, e := range embeddedIPv4(a, s.embed) {
-		if p.isSelf(e, port) {
-			return forbidden("target is this proxy itself")
-		}
+	for _, e := range embedded {
 		if p.privateAllowed(e) {
 			continue
 		}

@@ -12,12 +12,13 @@ import "strings"
 // for example "metrics.internal" or "*.corp"). The address guard still applies to what the
 // name resolves to, so the resolved address must also be inside AllowPrivate.
 var localSuffixes = []string{
-	"local",                                      // mDNS (RFC 6762)
-	"localhost",                                  // RFC 6761, covers *.localhost
-	"internal",                                   // ICANN private-use TLD; also metadata.google.internal
-	"localdomain",                                // common /etc/hosts convention
-	"home.arpa",                                  // RFC 8375 home networks
-	"lan", "intranet", "corp", "home", "private", // de facto private TLDs (ICANN name-collision list)
+	"local",       // mDNS (RFC 6762)
+	"localhost",   // RFC 6761, covers *.localhost
+	"internal",    // ICANN private-use TLD; also metadata.google.internal
+	"localdomain", // common /etc/hosts convention
+	"home.arpa",   // RFC 8375 home networks
+	// De facto private TLDs from ICANN's name-collision work.
+	"lan", "intranet", "corp", "home", "private",
 }
 
 // localName returns why name (canonical, not an IP literal) is never public, or "".
