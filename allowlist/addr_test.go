@@ -9,7 +9,7 @@ import (
 // range: the class of its first and last address, and of the addresses just outside it
 // ("" = allowed, "-" = there is no such address).
 var rangeEdges = []struct {
-	cidr                      string
+	cidr                       string
 	first, last, before, after string
 }{
 	// IPv4
