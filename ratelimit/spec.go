@@ -137,7 +137,7 @@ func parseWindow(s string) (time.Duration, error) {
 		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 			i++
 		}
-		if i == 0 || i == len(rest) {
+		if i == 0 || i == len(rest) || strings.IndexByte("hms", rest[i]) < 0 {
 			return 0, fmt.Errorf("window %q: want whole numbers followed by h, m or s", s)
 		}
 		v, ok := parseDigits(rest[:i], int(MaxWindow/time.Second))
