@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/web"
 )
 
 func TestMain(m *testing.M) {
@@ -89,10 +90,12 @@ func newProxy(t *testing.T, options ...func(*Deps)) *proxyFixture {
 // caller set its own headers.
 func (p *proxyFixture) do(t *testing.T, method, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, p.URL+path, body)
+	req, err := http.NewRequest(method, p.URL+"/", body)
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}
+	// Send the path exactly as written: url.URL would re-escape it.
+	req.URL.Opaque = path
 	if headers == nil {
 		headers = map[string]string{"Origin": "https://app.example"}
 	}
@@ -198,4 +201,13 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func withSite(t *testing.T) func(*Deps) {
+	t.Helper()
+	site, err := web.New(web.Info{MaxRedirects: 5, RequireHeader: DefaultRequireHeader()})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	return func(d *Deps) { d.Site = site }
 }

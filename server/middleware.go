@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/corsbridge/corsbridge/allowlist"
@@ -157,12 +158,31 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 // error. The dialer's Control hook enforces it again on every address.
 func (s *Server) checkTarget(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.policy.CheckTarget(infoFrom(r).target); err != nil {
+		if err := s.checkTargetURL(infoFrom(r).target); err != nil {
 			s.writeAllowlistError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkTargetURL runs the policy's early checks, which canonicalise the host
+// in place. A target kept in Opaque form (see setRawPath) is checked through
+// a copy in ordinary form, and its Opaque follows the canonical host.
+func (s *Server) checkTargetURL(u *url.URL) error {
+	if u.Opaque == "" {
+		return s.policy.CheckTarget(u)
+	}
+	plain := *u
+	plain.Opaque = ""
+	if err := s.policy.CheckTarget(&plain); err != nil {
+		return err
+	}
+	if rest, ok := strings.CutPrefix(u.Opaque, "//"+u.Host); ok {
+		u.Opaque = "//" + plain.Host + rest
+	}
+	u.Host = plain.Host
+	return nil
 }
 
 func (s *Server) writeAllowlistError(w http.ResponseWriter, r *http.Request, err error) {

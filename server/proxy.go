@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -153,7 +154,7 @@ func (s *Server) newReverseProxy(transport http.RoundTripper) *httputil.ReverseP
 		ModifyResponse: s.modifyResponse,
 		ErrorHandler:   s.proxyError,
 		BufferPool:     newBufferPool(),
-		ErrorLog:       nil,
+		ErrorLog:       slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
 }
 
@@ -222,17 +223,20 @@ type limitedBody struct {
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.remaining < 0 {
-		return 0, errResponseTooLarge
+	if b.remaining <= 0 {
+		// Probe for one more byte: exactly the limit is fine, more is not.
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, errResponseTooLarge
+		}
+		return 0, err
 	}
-	if int64(len(p)) > b.remaining+1 {
-		p = p[:b.remaining+1]
+	if int64(len(p)) > b.remaining {
+		p = p[:b.remaining]
 	}
 	n, err := b.rc.Read(p)
 	b.remaining -= int64(n)
-	if b.remaining < 0 {
-		return n, errResponseTooLarge
-	}
 	return n, err
 }
 

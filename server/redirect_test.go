@@ -1,0 +1,161 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// redirector answers /hop/N with a redirect to /hop/N-1 and /hop/0 with 200;
+// /to?code=C&loc=L redirects to L with status C.
+func redirector(w http.ResponseWriter, r *http.Request) {
+	if n, ok := strings.CutPrefix(r.URL.Path, "/hop/"); ok {
+		i, _ := strconv.Atoi(n)
+		if i > 0 {
+			http.Redirect(w, r, "/hop/"+strconv.Itoa(i-1), http.StatusFound)
+			return
+		}
+		_, _ = w.Write([]byte("arrived"))
+		return
+	}
+	if r.URL.Path == "/to" {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		w.Header().Set("Location", r.URL.Query().Get("loc"))
+		w.WriteHeader(code)
+		return
+	}
+	w.Header().Set("X-Got-Method", r.Method)
+	_, _ = w.Write([]byte("final"))
+}
+
+func TestRedirectsFollowed(t *testing.T) {
+	upstream, rec := newUpstream(t, redirector)
+	p := newProxy(t)
+	tests := []struct {
+		name       string
+		code       int
+		method     string
+		wantMethod string
+		wantBody   bool
+	}{
+		{"301 POST becomes GET", 301, "POST", "GET", false},
+		{"302 POST becomes GET", 302, "POST", "GET", false},
+		{"303 PUT becomes GET", 303, "PUT", "GET", false},
+		{"307 keeps POST and body", 307, "POST", "POST", true},
+		{"308 keeps PUT and body", 308, "PUT", "PUT", true},
+		{"302 GET stays GET", 302, "GET", "GET", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/" + upstream.URL + "/to?code=" + strconv.Itoa(tt.code) + "&loc=/final"
+			var body *bytes.Reader
+			if tt.method != "GET" {
+				body = bytes.NewReader([]byte("payload"))
+			}
+			var res *http.Response
+			if body != nil {
+				res, _ = p.do(t, tt.method, path, body, nil)
+			} else {
+				res, _ = p.do(t, tt.method, path, nil, nil)
+			}
+			if res.StatusCode != 200 || res.Header.Get("X-Got-Method") != tt.wantMethod {
+				t.Fatalf("status %d, final method %q; want 200 %s", res.StatusCode, res.Header.Get("X-Got-Method"), tt.wantMethod)
+			}
+			final := rec.last(t)
+			if got := string(final.Body); (got == "payload") != tt.wantBody {
+				t.Errorf("final hop body = %q, want body replayed: %v", got, tt.wantBody)
+			}
+			if got := res.Header.Get("X-Final-Url"); got != upstream.URL+"/final" {
+				t.Errorf("X-Final-Url = %q", got)
+			}
+			if got := res.Header.Get("X-Request-Url"); !strings.Contains(got, "/to?code=") {
+				t.Errorf("X-Request-Url = %q", got)
+			}
+		})
+	}
+}
+
+func TestRedirectLimit(t *testing.T) {
+	upstream, _ := newUpstream(t, redirector)
+	p := newProxy(t, func(d *Deps) { d.Config.MaxRedirects = 3 })
+
+	res, body := p.do(t, "GET", "/"+upstream.URL+"/hop/3", nil, nil)
+	if res.StatusCode != 200 || string(body) != "arrived" {
+		t.Fatalf("3 hops with a limit of 3: status %d body %q", res.StatusCode, body)
+	}
+
+	res, _ = p.do(t, "GET", "/"+upstream.URL+"/hop/5", nil, nil)
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("5 hops with a limit of 3: status %d, want the 302 back", res.StatusCode)
+	}
+	if got, want := res.Header.Get("Location"), "/"+upstream.URL+"/hop/1"; got != want {
+		t.Errorf("Location = %q, want it through the proxy: %q", got, want)
+	}
+	if res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("a returned redirect must carry CORS headers")
+	}
+}
+
+func TestRedirectsNotFollowedWhenDisabled(t *testing.T) {
+	upstream, _ := newUpstream(t, redirector)
+	p := newProxy(t, func(d *Deps) { d.Config.MaxRedirects = 0 })
+	res, _ := p.do(t, "GET", "/"+upstream.URL+"/to?code=301&loc=https://elsewhere.example/x?y=1", nil, nil)
+	if res.StatusCode != 301 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if got := res.Header.Get("Location"); got != "/https://elsewhere.example/x?y=1" {
+		t.Errorf("Location = %q", got)
+	}
+}
+
+func TestLargeBodyRedirect307ReturnedNotFollowed(t *testing.T) {
+	upstream, rec := newUpstream(t, redirector)
+	p := newProxy(t)
+	big := bytes.Repeat([]byte("x"), replayLimit+1)
+	res, _ := p.do(t, "POST", "/"+upstream.URL+"/to?code=307&loc=/final", bytes.NewReader(big), nil)
+	if res.StatusCode != 307 {
+		t.Fatalf("status %d, want the 307 handed back", res.StatusCode)
+	}
+	if got := res.Header.Get("Location"); got != "/"+upstream.URL+"/final" {
+		t.Errorf("Location = %q", got)
+	}
+	if n := len(rec.all()); n != 1 {
+		t.Errorf("upstream saw %d requests, want only the first", n)
+	}
+}
+
+func TestCredentialsDroppedWhenRedirectChangesOrigin(t *testing.T) {
+	other, otherRec := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {})
+	upstream, rec := newUpstream(t, redirector)
+	p := newProxy(t)
+	headers := map[string]string{"Origin": "https://a.example", "Authorization": "Bearer secret", "Referer": "https://a.example/page"}
+
+	p.do(t, "GET", "/"+upstream.URL+"/to?code=302&loc=/final", nil, headers)
+	if got := rec.last(t).Header.Get("Authorization"); got != "Bearer secret" {
+		t.Errorf("same-origin hop lost Authorization: %q", got)
+	}
+
+	p.do(t, "GET", "/"+upstream.URL+"/to?code=302&loc="+other.URL+"/x", nil, headers)
+	got := otherRec.last(t)
+	if v := got.Header.Get("Authorization"); v != "" {
+		t.Errorf("cross-origin hop received Authorization %q", v)
+	}
+	if v := got.Header.Get("Referer"); v != "https://a.example/page" {
+		t.Errorf("cross-origin hop Referer = %q, want the page's own, not the upstream URL", v)
+	}
+}
+
+func TestRedirectToForbiddenTargetRefused(t *testing.T) {
+	upstream, _ := newUpstream(t, redirector)
+	p := newProxy(t)
+	for _, loc := range []string{"http://localhost/", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/", "ftp://files.example/"} {
+		t.Run(loc, func(t *testing.T) {
+			res, body := p.do(t, "GET", "/"+upstream.URL+"/to?code=302&loc="+loc, nil, nil)
+			if res.StatusCode != 403 && res.StatusCode != 400 {
+				t.Fatalf("status %d body %s; want a refusal", res.StatusCode, body)
+			}
+		})
+	}
+}
