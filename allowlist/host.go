@@ -11,7 +11,8 @@ import (
 // handed to the resolver, so "what we checked" and "what we dial" are the same string:
 //
 //   - names: lower-case ASCII, one trailing dot removed, Unicode labels in punycode,
-//     labels of [a-z0-9_-], 1..63 bytes, at most 253 bytes in all;
+//     labels of [a-z0-9_-] not starting or ending with '-', 1..63 bytes, at most 253
+//     bytes in all;
 //   - IPv4 in any legacy spelling: the dotted quad (see ipv4.go);
 //   - IPv6: bracketed, in netip's canonical form; zones are refused.
 //
@@ -132,6 +133,10 @@ func checkLabel(l string) *Error {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return invalid("host contains a character that is not allowed")
 		}
+	}
+	if l[0] == '-' || l[len(l)-1] == '-' {
+		// Go's resolver refuses such names anyway; "1.2.3.-4" must not look like a name.
+		return invalid("host has a label starting or ending with '-'")
 	}
 	if strings.HasPrefix(l, "xn--") && !checkALabel(l) {
 		return invalid("host has a malformed internationalised label")
