@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,8 +48,24 @@ func (s *Site) Landing() http.Handler {
 			return
 		}
 		// The page names its own Host, so shared caches must ask each time.
-		s.render(w, r, http.StatusOK, "no-cache", s.landing, s.data(baseURL(r), ""))
+		writePage(w, r, http.StatusOK, "no-cache", s.landingPage(baseURL(r)))
 	})
+}
+
+// landingPage joins the pre-rendered landing page with a base URL.
+func (s *Site) landingPage(base string) []byte {
+	n := len(base) * (len(s.landingParts) - 1)
+	for _, p := range s.landingParts {
+		n += len(p)
+	}
+	page := make([]byte, 0, n)
+	for i, p := range s.landingParts {
+		if i > 0 {
+			page = append(page, base...)
+		}
+		page = append(page, p...)
+	}
+	return page
 }
 
 // HeaderRequired writes the friendly 400 page for a browser that navigated to
@@ -58,23 +73,22 @@ func (s *Site) Landing() http.Handler {
 // target they tried, and code that calls it properly. It carries the
 // X-Corsbridge-Error header like any other proxy error.
 func (s *Site) HeaderRequired(w http.ResponseWriter, r *http.Request, target string) {
-	w.Header().Set("X-Corsbridge-Error", "header_required")
-	s.render(w, r, http.StatusBadRequest, "no-store", s.headerRequired, s.data(baseURL(r), target))
-}
-
-// render executes a page into memory first, so a failure is a clean 500
-// rather than half a page, then writes it with the page headers.
-func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, cache string, t *template.Template, d pageData) {
+	// Render into memory first, so a failure is a clean error, not half a page.
 	var buf bytes.Buffer
-	buf.Grow(16 << 10)
-	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
-		// New rendered every template once, so this is a bug, never input.
+	if err := s.headerRequired.ExecuteTemplate(&buf, "layout", s.data(baseURL(r), target)); err != nil {
+		// New rendered this template once, so this is a bug, never input.
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the page could not be rendered")
 		return
 	}
+	w.Header().Set("X-Corsbridge-Error", "header_required")
+	writePage(w, r, http.StatusBadRequest, "no-store", buf.Bytes())
+}
+
+// writePage sends a page with the headers every page carries.
+func writePage(w http.ResponseWriter, r *http.Request, status int, cache string, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	h.Set("Cache-Control", cache)
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -82,14 +96,16 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, cache 
 	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes()) // a write error means the client left
+		_, _ = w.Write(page) // a write error means the client left
 	}
 }
 
 // baseURL guesses this instance's URL from the request: https when the
 // connection is TLS, else http, and the Host header. Behind a TLS-terminating
 // front proxy the guess says http; app.js replaces it with location.origin.
-// Host is the client's to choose, so anything but host characters is ignored.
+// Host is the client's to choose, so anything but host characters is ignored;
+// the result never holds a character HTML would escape, which is what lets
+// Landing splice it into the pre-rendered page.
 func baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {

@@ -402,3 +402,31 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLandingPrerender proves that splicing a base URL into the pre-rendered
+// page gives exactly what the template writes for that base URL.
+func TestLandingPrerender(t *testing.T) {
+	s := newTestSite(t, defaultInfo())
+	if n := len(s.landingParts) - 1; n < 4 {
+		t.Fatalf("the base URL goes in %d places, want the hero and every example", n)
+	}
+	hosts := []string{"proxy.example", "127.0.0.1:8080", "[::1]:9", "", `a"b`, "x<y>", "a&b", "é.example"}
+	for _, host := range hosts {
+		t.Run(host, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Host = host
+			base := baseURL(r)
+			var want strings.Builder
+			if err := s.landing.ExecuteTemplate(&want, "layout", s.data(base, "")); err != nil {
+				t.Fatal(err)
+			}
+			_, got := serve(t, s.Landing(), r)
+			if got != want.String() {
+				t.Errorf("pre-rendered page for %q differs from the template's", base)
+			}
+			if strings.Contains(got, basePlaceholder) {
+				t.Error("the placeholder leaked")
+			}
+		})
+	}
+}

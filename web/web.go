@@ -13,6 +13,7 @@
 package web
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
@@ -49,6 +50,10 @@ type Site struct {
 	headerRequired *template.Template
 	assets         *assets
 	info           infoView
+
+	// landingParts is the landing page rendered once and cut wherever the
+	// base URL goes; a request joins the parts with its own base URL.
+	landingParts [][]byte
 }
 
 // New parses the templates and builds the assets once. It fails if a template
@@ -73,16 +78,30 @@ func newSite(info Info, fsys fs.FS) (*Site, error) {
 	if s.headerRequired, err = parsePage(fsys, funcs, "templates/header_required.html"); err != nil {
 		return nil, err
 	}
-	// Render both pages once: a template that parses but cannot execute (an
-	// unknown asset, a misspelt field) fails now, not on every request.
-	const base = "http://localhost"
-	if err := s.landing.ExecuteTemplate(io.Discard, "layout", s.data(base, "")); err != nil {
-		return nil, fmt.Errorf("web: render landing page: %w", err)
+	// Render both pages now: a template that parses but cannot execute (an
+	// unknown asset, a misspelt field) fails at start-up, not per request.
+	if s.landingParts, err = s.prerenderLanding(); err != nil {
+		return nil, err
 	}
-	if err := s.headerRequired.ExecuteTemplate(io.Discard, "layout", s.data(base, "https://example.com/")); err != nil {
+	if err := s.headerRequired.ExecuteTemplate(io.Discard, "layout", s.data("http://localhost", "https://example.com/")); err != nil {
 		return nil, fmt.Errorf("web: render header-required page: %w", err)
 	}
 	return s, nil
+}
+
+// basePlaceholder stands in for the base URL while the landing page is
+// pre-rendered. It is plain text to html/template, so it comes out as is.
+const basePlaceholder = "http://base.corsbridge.invalid"
+
+// prerenderLanding renders the landing page with the placeholder and cuts it
+// there. Splicing a base URL back in gives the bytes the template would have
+// written, because baseURL only ever returns characters HTML leaves alone.
+func (s *Site) prerenderLanding() ([][]byte, error) {
+	var buf bytes.Buffer
+	if err := s.landing.ExecuteTemplate(&buf, "layout", s.data(basePlaceholder, "")); err != nil {
+		return nil, fmt.Errorf("web: render landing page: %w", err)
+	}
+	return bytes.Split(buf.Bytes(), []byte(basePlaceholder)), nil
 }
 
 // parsePage parses the shared layout together with one page's template.
