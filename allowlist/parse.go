@@ -43,6 +43,9 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("allowlist: bad IP %q: %w", s, err)
 	}
+	if a.Zone() != "" { // PrefixFrom would silently drop it
+		return netip.Prefix{}, fmt.Errorf("allowlist: IP %q has a zone", s)
+	}
 	return normalPrefix(netip.PrefixFrom(a, a.BitLen()))
 }
 
