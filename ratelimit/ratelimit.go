@@ -178,7 +178,8 @@ var errUnavailable = errors.New("ratelimit: redis unavailable")
 // when it has an Origin that is not exempt, the origin limit (by OriginKey; an
 // Origin that is not a valid origin counts under the shared key "invalid").
 // The client limit is checked first, so requests it refuses do not use up the
-// origin's quota.
+// origin's quota; requests the origin limit refuses still count for the
+// client, which did send them.
 //
 // Allowed requests get X-RateLimit-Limit, -Remaining and -Reset (Unix time of
 // the window's end) of the limit with the fewest requests remaining. Refused

@@ -46,10 +46,13 @@ const (
 // which some managed services and proxies reject. Connections use their own
 // net.Dialer, never the proxy's transport.
 func ParseRedisURL(s string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(s)
+	// url.Parse takes one host only: parse a stand-in, hosts separately.
+	hosts, standIn := splitHosts(s)
+	u, err := url.Parse(standIn)
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: invalid Redis URL: %v", redactURLError(err))
 	}
+	u.Host = hosts
 	bad := func(format string, a ...any) (*redis.UniversalOptions, error) {
 		safe := *u
 		safe.RawQuery, safe.ForceQuery = "", false // may hold sentinel_password
@@ -146,6 +149,26 @@ func newDialer(tlsConf *tls.Config) func(ctx context.Context, network, addr stri
 	}
 	td := &tls.Dialer{NetDialer: nd, Config: tlsConf}
 	return td.DialContext
+}
+
+// splitHosts takes the host list out of a URL's authority, leaving "h" in
+// its place when there is one.
+func splitHosts(s string) (hosts, standIn string) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return "", s
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	auth := rest[:end]
+	at := strings.LastIndexByte(auth, '@') + 1
+	hosts = auth[at:]
+	if hosts == "" {
+		return "", s
+	}
+	return hosts, scheme + "://" + auth[:at] + "h" + rest[end:]
 }
 
 // hostPort validates one "host", "host:port", "[v6]" or "[v6]:port".
