@@ -158,9 +158,11 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 	all := settings()
 	fs := flag.NewFlagSet("corsbridge", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	values := make(map[string]*string, len(all))
+	values := make(map[string]*flagValue, len(all))
 	for _, s := range all {
-		values[s.Flag] = fs.String(s.Flag, s.Default, s.Usage)
+		v := &flagValue{value: s.Default, isBool: s.Default == "true" || s.Default == "false"}
+		values[s.Flag] = v
+		fs.Var(v, s.Flag, s.Usage)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -180,7 +182,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		value, source := s.Default, "default"
 		switch {
 		case explicit[s.Flag]:
-			value, source = *values[s.Flag], "--"+s.Flag
+			value, source = values[s.Flag].value, "--"+s.Flag
 		case getenv(s.Env) != "":
 			value, source = getenv(s.Env), s.Env
 		default:
@@ -206,6 +208,17 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 	}
 	return cfg, nil
 }
+
+// flagValue keeps every flag's raw text, so flags and environment variables
+// go through the same parser. Boolean settings may be given as a bare --flag.
+type flagValue struct {
+	value  string
+	isBool bool
+}
+
+func (f *flagValue) String() string     { return f.value }
+func (f *flagValue) Set(v string) error { f.value = v; return nil }
+func (f *flagValue) IsBoolFlag() bool   { return f.isBool }
 
 func (c Config) validate() error {
 	switch {
@@ -237,6 +250,24 @@ func writeHelp(w io.Writer, all []setting) {
 		}
 		fmt.Fprintf(w, "; default %s)\n      %s\n", def, s.Usage)
 	}
+}
+
+// settingsTable renders the settings as the README's Markdown table.
+func settingsTable(all []setting) string {
+	var b strings.Builder
+	b.WriteString("| Flag | Environment | Default | What it does |\n|---|---|---|---|\n")
+	for _, s := range all {
+		env := "`" + s.Env + "`"
+		for _, a := range s.Aliases {
+			env += " or `" + a + "`"
+		}
+		def := "(empty)"
+		if s.Default != "" {
+			def = "`" + s.Default + "`"
+		}
+		fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", s.Flag, env, def, strings.ReplaceAll(s.Usage, "|", "\\|"))
+	}
+	return b.String()
 }
 
 // parseBytes reads a byte count: 1048576, 512KiB, 10MiB, 1GiB.

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type instance struct {
+	base   string
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs the binary in-process on a free loopback port and waits until
+// /healthz answers.
+func start(t *testing.T, env map[string]string, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	inst := &instance{logs: logs, cancel: cancel, done: make(chan error, 1)}
+	args = append([]string{"--addr", "127.0.0.1:0", "--shutdown-grace", "5s"}, args...)
+	go func() { inst.done <- run(ctx, args, envOf(env), io.Discard, logs) }()
+	t.Cleanup(func() { inst.stop(t) })
+
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for line := range strings.SplitSeq(logs.String(), "\n") {
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
+				inst.base = "http://" + entry.Addr
+			}
+		}
+		if inst.base != "" {
+			if res, err := http.Get(inst.base + "/healthz"); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					return inst
+				}
+			}
+		}
+		select {
+		case err := <-inst.done:
+			t.Fatalf("run exited early: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("corsbridge did not become healthy:\n%s", logs.String())
+	return nil
+}
+
+func (inst *instance) stop(t *testing.T) {
+	t.Helper()
+	inst.cancel()
+	select {
+	case err, ok := <-inst.done:
+		if ok && err != nil {
+			t.Errorf("run returned %v", err)
+		}
+		close(inst.done)
+	case <-time.After(10 * time.Second):
+		t.Errorf("run did not return after cancel")
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestRunServesAndProxies(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Upstream", "yes")
+		_, _ = io.WriteString(w, "hello from upstream")
+	}))
+	defer upstream.Close()
+	inst := start(t, map[string]string{"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8"})
+
+	req, _ := http.NewRequest("GET", inst.base+"/"+upstream.URL+"/x", nil)
+	req.Header.Set("Origin", "https://app.example")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != "hello from upstream" || res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("status %d body %q headers %v", res.StatusCode, body, res.Header)
+	}
+	if !strings.Contains(inst.logs.String(), `"target_host":"`+strings.TrimPrefix(upstream.URL, "http://")) {
+		t.Errorf("no request log line for the proxied request:\n%s", inst.logs.String())
+	}
+
+	res, err = http.Get(inst.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "corsbridge") {
+		t.Errorf("landing page: %d %.200s", res.StatusCode, body)
+	}
+}
+
+func TestRunDefaultRefusesLoopbackTargets(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the upstream on loopback was reached with the default policy")
+	}))
+	defer upstream.Close()
+	inst := start(t, nil)
+	req, _ := http.NewRequest("GET", inst.base+"/"+upstream.URL+"/", nil)
+	req.Header.Set("Origin", "https://app.example")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 || res.Header.Get("X-Corsbridge-Error") != "target_forbidden" {
+		t.Errorf("status %d code %q", res.StatusCode, res.Header.Get("X-Corsbridge-Error"))
+	}
+}
+
+func TestRunRefusesItself(t *testing.T) {
+	inst := start(t, map[string]string{"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8"})
+	req, _ := http.NewRequest("GET", inst.base+"/"+inst.base+"/healthz", nil)
+	req.Header.Set("Origin", "https://app.example")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 {
+		t.Errorf("proxying to its own address: status %d, want 403", res.StatusCode)
+	}
+}
+
+func TestRunGracefulShutdownFinishesInFlight(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-release
+		_, _ = io.WriteString(w, "finished")
+	}))
+	defer upstream.Close()
+	inst := start(t, map[string]string{"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8"})
+
+	result := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", inst.base+"/"+upstream.URL+"/", nil)
+		req.Header.Set("Origin", "https://app.example")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			result <- "error: " + err.Error()
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		result <- string(body)
+	}()
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request never reached the upstream")
+	}
+	inst.cancel()
+	waitFor(t, func() bool { return strings.Contains(inst.logs.String(), "shutting down") })
+
+	// Draining: readiness fails, new connections are refused once the
+	// listener is closed.
+	if _, err := http.Get(inst.base + "/healthz"); err == nil {
+		t.Errorf("a new connection was accepted while draining")
+	}
+	close(release)
+	if got := <-result; got != "finished" {
+		t.Errorf("in-flight request got %q", got)
+	}
+	select {
+	case err := <-inst.done:
+		if err != nil {
+			t.Errorf("run returned %v", err)
+		}
+		inst.done <- nil
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not return after the in-flight request finished")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRunBadConfigIsUsageError(t *testing.T) {
+	err := run(context.Background(), []string{"--max-redirects", "many"}, envOf(nil), io.Discard, io.Discard)
+	var usage *usageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("err = %v, want a usage error (exit status 2)", err)
+	}
+}
+
+func TestRunHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "CORSBRIDGE_MAX_REDIRECTS") {
+		t.Errorf("help output: %s", out.String())
+	}
+}
