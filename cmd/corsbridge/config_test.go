@@ -67,7 +67,9 @@ func TestParseConfigSources(t *testing.T) {
 				expect(t, c.Allow.AllowPrivate[0], netip.MustParsePrefix("10.0.0.0/8"))
 			}},
 		{"cors-anywhere whitelist alias", nil, map[string]string{"CORSANYWHERE_WHITELIST": "https://a.example,http://b.example:8080"},
-			func(t *testing.T, c Config) { expect(t, strings.Join(c.Allow.AllowOrigins, " "), "https://a.example http://b.example:8080") }},
+			func(t *testing.T, c Config) {
+				expect(t, strings.Join(c.Allow.AllowOrigins, " "), "https://a.example http://b.example:8080")
+			}},
 		{"own variable wins over the alias", nil, map[string]string{"CORSANYWHERE_BLACKLIST": "https://a.example", "CORSBRIDGE_DENY_ORIGINS": "https://b.example"},
 			func(t *testing.T, c Config) { expect(t, strings.Join(c.Allow.DenyOrigins, " "), "https://b.example") }},
 		{"booleans", []string{"--private-network-access", "--forward-client-ip=true"}, nil,
