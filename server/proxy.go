@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -74,6 +75,9 @@ func resolvingDialer(d *net.Dialer, lookup func(ctx context.Context, host string
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, err
+		}
+		if _, err := netip.ParseAddr(host); err == nil {
+			return d.DialContext(ctx, network, addr)
 		}
 		ips, err := lookup(ctx, host)
 		if err != nil {
