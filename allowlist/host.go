@@ -20,6 +20,10 @@ import (
 // labels) is refused rather than repaired: an odd host is a sign of a parser differential
 // attack, and there is no legitimate client that needs one.
 
+// maxRawHost bounds the work done on a host before it is known to be a name: 253 bytes of
+// name, each byte written as a three-byte full-width form at most, plus a trailing dot.
+const maxRawHost = 253*3 + 3
+
 type canonHost struct {
 	name string     // as written back into URL.Host, without port
 	addr netip.Addr // valid when the host is an IP literal
@@ -56,6 +60,9 @@ func splitHostPort(hp string) (host, port string, hasPort bool, err *Error) {
 func canonicalHost(h string) (canonHost, *Error) {
 	if h == "" {
 		return canonHost{}, invalid("target has no host")
+	}
+	if len(h) > maxRawHost {
+		return canonHost{}, invalid("host name is empty or too long")
 	}
 	if h[0] == '[' {
 		return canonicalIPv6(h)

@@ -57,6 +57,9 @@ func toASCIIHost(s string) (string, *Error) {
 
 // unicodeLabel lower-cases, validates and punycode-encodes one label containing non-ASCII.
 func unicodeLabel(l string) (string, *Error) {
+	if utf8.RuneCountInString(l) > 63 { // cannot fit a label; also bounds punycode's quadratic work
+		return "", invalid("host has an empty or over-long label")
+	}
 	var b strings.Builder
 	for i, r := range l {
 		if r < utf8.RuneSelf {
