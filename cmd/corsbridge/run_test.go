@@ -241,3 +241,24 @@ func TestRunHelp(t *testing.T) {
 		t.Errorf("help output: %s", out.String())
 	}
 }
+
+func TestRunOversizedHeadersAre431(t *testing.T) {
+	inst := start(t, nil, "--max-header-bytes", "8KiB")
+	req, _ := http.NewRequest("GET", inst.base+"/https://api.example.com/", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("X-Big", strings.Repeat("a", 64<<10))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", res.StatusCode)
+	}
+	// The process is fine afterwards.
+	res, err = http.Get(inst.base + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz after 431: %v", err)
+	}
+	res.Body.Close()
+}
