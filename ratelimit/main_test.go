@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +21,8 @@ import (
 var sharedRedisURL string
 
 func TestMain(m *testing.M) {
+	// go-redis logs every failed dial; the tests stop Redis on purpose.
+	redis.SetLogger(RedisLog{Logger: slog.New(slog.DiscardHandler)})
 	var srv *redisServer
 	sharedRedisURL = os.Getenv("REDIS_URL")
 	if sharedRedisURL == "" {
