@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -49,6 +50,24 @@ func serve(t testing.TB, h http.Handler, r *http.Request) (*http.Response, strin
 		t.Fatalf("read body: %v", err)
 	}
 	return res, string(body)
+}
+
+// checkProxyError asserts the JSON error contract.
+func checkProxyError(t *testing.T, res *http.Response, body string, status int, code string) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Errorf("status %d, want %d", res.StatusCode, status)
+	}
+	if got := res.Header.Get("X-Corsbridge-Error"); got != code {
+		t.Errorf("X-Corsbridge-Error = %q, want %q", got, code)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var e struct{ Code, Message string }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Code != code || e.Message == "" {
+		t.Errorf("body %q: want {code: %q, message}, err %v", body, code, err)
+	}
 }
 
 // withFiles is the embedded file system with some files replaced (or, for an
