@@ -62,8 +62,8 @@ func DefaultConfig() Config {
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
 	switch {
-	case c.MaxRequestBody < 0:
-		return errors.New("max request body must not be negative")
+	case c.MaxRequestBody <= 0:
+		return errors.New("max request body must be positive")
 	case c.MaxResponseBody <= 0:
 		return errors.New("max response body must be positive")
 	case c.MaxRedirects < 0 || c.MaxRedirects > 20:
