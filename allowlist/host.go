@@ -59,7 +59,7 @@ func splitHostPort(hp string) (host, port string, hasPort bool, err *Error) {
 // canonicalHost canonicalises a host without port.
 func canonicalHost(h string) (canonHost, *Error) {
 	if h == "" {
-		return canonHost{}, invalid("target has no host")
+		return canonHost{}, invalid("host is empty")
 	}
 	if len(h) > maxRawHost {
 		return canonHost{}, invalid("host name is empty or too long")
@@ -102,7 +102,7 @@ func canonicalIPv6(h string) (canonHost, *Error) {
 	}
 	inner := h[1 : len(h)-1]
 	if strings.IndexByte(inner, '%') >= 0 {
-		return canonHost{}, invalid("IPv6 zones are not allowed in targets")
+		return canonHost{}, invalid("IPv6 zones are not allowed")
 	}
 	a, err := netip.ParseAddr(inner)
 	if err != nil || !a.Is6() {
