@@ -235,8 +235,10 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// setHeaders sets X-RateLimit-*, by their canonical keys ("X-Ratelimit-*")
+// to skip canonicalisation on the hot path.
 func setHeaders(h http.Header, d Decision) {
-	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit.Requests))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	h["X-Ratelimit-Limit"] = []string{strconv.Itoa(d.Limit.Requests)}
+	h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(d.Remaining)}
+	h["X-Ratelimit-Reset"] = []string{strconv.FormatInt(d.Reset.Unix(), 10)}
 }
