@@ -146,7 +146,9 @@ func (l *Limiter) Close() error {
 }
 
 // Status reports the counters' health for /readyz: StatusNotConfigured
-// without Redis, else StatusHealthy or StatusDegraded.
+// without Redis (or with every limit off), else StatusHealthy or
+// StatusDegraded. Degraded is not unready: with FailOpen requests are still
+// limited, per instance.
 func (l *Limiter) Status() string {
 	switch {
 	case l.counter == nil:
