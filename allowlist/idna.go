@@ -116,6 +116,18 @@ func idnRuneOK(r rune) bool {
 // browser would turn them into a different name than their punycode; refusing them is the
 // safe answer without normalisation tables.
 var compatBlocks = [][2]rune{
+	{0x00AA, 0x00AA},   // ª -> a
+	{0x00B5, 0x00B5},   // µ -> μ
+	{0x00BA, 0x00BA},   // º -> o
+	{0x0132, 0x0133},   // Ĳ ĳ -> ij
+	{0x013F, 0x0140},   // Ŀ ŀ -> l·
+	{0x0149, 0x0149},   // ŉ -> ʼn
+	{0x017F, 0x017F},   // ſ -> s
+	{0x01C4, 0x01CC},   // Latin digraphs DŽ..nj
+	{0x01F1, 0x01F3},   // Latin digraphs DZ..dz
+	{0x03D0, 0x03D6},   // Greek symbol letter forms (ϐ -> β)
+	{0x03F0, 0x03F5},   // Greek symbol letter forms (ϰ -> κ)
+	{0x03F9, 0x03F9},   // Ϲ -> ς
 	{0x02B0, 0x02FF},   // spacing modifier letters (ʰ -> h)
 	{0x1D00, 0x1DBF},   // phonetic extensions and their modifier letters
 	{0x2070, 0x209F},   // superscripts and subscripts
