@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -113,4 +114,28 @@ func TestRedisLog(t *testing.T) {
 		t.Fatalf("log line %q", got)
 	}
 	RedisLog{}.Printf(context.Background(), "no logger: no panic")
+}
+
+func FuzzParseRedisURL(f *testing.F) {
+	for _, s := range []string{"redis://localhost", "rediss://u:p@h:6380/1", "redis+sentinel://a,b:26380/m/2?sentinel_password=x",
+		"redis+cluster://[::1]:7000,n2", "redis://a?x=1", "redis://:p@[::1", "redis://a,b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseRedisURL(s)
+		if err != nil {
+			return
+		}
+		if len(o.Addrs) == 0 {
+			t.Fatalf("ParseRedisURL(%q): no address", s)
+		}
+		for _, a := range o.Addrs {
+			if h, p, err := net.SplitHostPort(a); err != nil || h == "" || p == "" {
+				t.Fatalf("ParseRedisURL(%q): address %q: %v", s, a, err)
+			}
+		}
+		if o.Protocol != 2 || o.Dialer == nil {
+			t.Fatalf("ParseRedisURL(%q): client options not applied", s)
+		}
+	})
 }
