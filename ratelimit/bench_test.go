@@ -72,12 +72,12 @@ func BenchmarkMiddleware(b *testing.B) {
 		run(b, l.Middleware(noop))
 	})
 	b.Run("httprate-local", func(b *testing.B) {
-		origin := httprate.Limit(MaxRequests, time.Hour, httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
+		origin := httprate.LimitBy(MaxRequests, time.Hour, func(r *http.Request) (string, error) {
 			return OriginKey(r.Header.Get("Origin")), nil
-		}))
-		client := httprate.Limit(MaxRequests, time.Hour, httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
+		})
+		client := httprate.LimitBy(MaxRequests, time.Hour, func(r *http.Request) (string, error) {
 			return clientKey(ClientIP(r, "")), nil
-		}))
+		})
 		run(b, client(origin(noop)))
 	})
 	// "-refused": every client is over its limit, the case under attack.
@@ -148,9 +148,9 @@ func BenchmarkMiddlewareParallel(b *testing.B) {
 		runParallel(b, l.Middleware(noop))
 	})
 	b.Run("httprate-local", func(b *testing.B) {
-		client := httprate.Limit(MaxRequests, time.Hour, httprate.WithKeyFuncs(func(r *http.Request) (string, error) {
+		client := httprate.LimitBy(MaxRequests, time.Hour, func(r *http.Request) (string, error) {
 			return clientKey(ClientIP(r, "")), nil
-		}))
+		})
 		runParallel(b, client(noop))
 	})
 }
