@@ -173,12 +173,16 @@ func (l *Limiter) Backend() string {
 	return BackendRedis
 }
 
+// invalidOriginKey is the one bucket of all invalid Origin values; OriginKey
+// never returns it, and no exempt entry matches it.
+const invalidOriginKey = "(invalid)"
+
 // errUnavailable means FailClosed refused to decide without Redis.
 var errUnavailable = errors.New("ratelimit: redis unavailable")
 
 // Middleware counts each request against the client limit (by ClientIP) and,
 // when it has an Origin that is not exempt, the origin limit (by OriginKey; an
-// Origin that is not a valid origin counts under the shared key "invalid").
+// Origin that is not a valid origin counts under one shared key).
 // The client limit is checked first, so requests it refuses do not use up the
 // origin's quota; requests the origin limit refuses still count for the
 // client, which did send them.
@@ -208,9 +212,8 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 					continue
 				}
 				if key = OriginKey(origin); key == "" {
-					key = "invalid"
-				}
-				if l.exempt.match(key) {
+					key = invalidOriginKey
+				} else if l.exempt.match(key) {
 					continue
 				}
 			}

@@ -51,9 +51,10 @@ return {1, curr, prev}
 // expire two windows plus a second after their last write.
 //
 // Take is the one-round-trip atomic operation the Limiter uses. RedisCounter
-// also implements httprate.LimitCounter (windows must then be whole seconds),
-// so it can back httprate.NewRateLimiter directly; that path does Get then
-// IncrementBy, which is not atomic across instances.
+// also implements httprate.LimitCounter (windows must then be whole seconds,
+// one window per counter, as Config sets it), so it can back
+// httprate.NewRateLimiter directly; that path does Get then IncrementBy, which
+// is not atomic across instances.
 type RedisCounter struct {
 	client   redis.UniversalClient
 	script   *redis.Script
