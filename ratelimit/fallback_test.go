@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
 // logBuffer collects a Limiter's log lines.
@@ -56,11 +58,11 @@ func redisKeyCount(t *testing.T, url, key string) int {
 }
 
 func TestFallbackAndRecovery(t *testing.T) {
-	srv := dedicatedRedis(t)
+	srv := redistest.Dedicated(t)
 	logs := &logBuffer{}
 	l := newTestLimiter(t, Config{
 		Origin:        Limit{5, time.Minute},
-		RedisURL:      srv.url(),
+		RedisURL:      srv.URL(),
 		Logger:        logs.logger(),
 		probeInterval: 50 * time.Millisecond,
 	})
@@ -81,12 +83,12 @@ func TestFallbackAndRecovery(t *testing.T) {
 		}
 		return ok, limited
 	}
-	if ok, _ := statuses("https://before.example", 3); ok != 3 || redisKeyCount(t, srv.url(), "origin:before.example") != 1 {
+	if ok, _ := statuses("https://before.example", 3); ok != 3 || redisKeyCount(t, srv.URL(), "origin:before.example") != 1 {
 		t.Fatalf("with Redis up: %d allowed, want 3 counted in Redis", ok)
 	}
 
 	for round := 1; round <= 2; round++ {
-		srv.stop()
+		srv.Stop()
 		// The first request after the crash finds out, and is served from
 		// the fallback like the others: limits still hold, per instance.
 		down := "https://down" + string(rune('0'+round)) + ".example"
@@ -101,13 +103,13 @@ func TestFallbackAndRecovery(t *testing.T) {
 			t.Fatalf("round %d: %d warnings logged, want one per outage:\n%s", round, n, logs.buf.String())
 		}
 
-		srv.restart(t)
+		restartRedis(t, srv)
 		waitStatus(t, l, StatusHealthy)
 		if n := logs.count("INFO"); n != round {
 			t.Fatalf("round %d: %d recoveries logged, want one per recovery:\n%s", round, n, logs.buf.String())
 		}
 		origin := "after" + string(rune('0'+round)) + ".example"
-		if ok, limited := statuses("https://"+origin, 7); ok != 5 || limited != 2 || redisKeyCount(t, srv.url(), "origin:"+origin) != 1 {
+		if ok, limited := statuses("https://"+origin, 7); ok != 5 || limited != 2 || redisKeyCount(t, srv.URL(), "origin:"+origin) != 1 {
 			t.Fatalf("round %d, Redis back: %d allowed, %d limited; want 5, 2 counted in Redis", round, ok, limited)
 		}
 	}
@@ -120,13 +122,13 @@ func TestFallbackAndRecovery(t *testing.T) {
 }
 
 func TestRedisDownAtStart(t *testing.T) {
-	srv := dedicatedRedis(t)
-	srv.stop()
+	srv := redistest.Dedicated(t)
+	srv.Stop()
 	logs := &logBuffer{}
 	start := time.Now()
 	l := newTestLimiter(t, Config{
 		Client:        Limit{2, time.Minute},
-		RedisURL:      srv.url(),
+		RedisURL:      srv.URL(),
 		Logger:        logs.logger(),
 		probeInterval: 50 * time.Millisecond,
 	})
@@ -148,7 +150,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Fatalf("3 requests took %v while degraded: they should not wait on Redis", d)
 	}
-	srv.restart(t)
+	restartRedis(t, srv)
 	waitStatus(t, l, StatusHealthy)
 	if logs.count("WARN") != 1 || logs.count("INFO") != 1 {
 		t.Fatalf("logs:\n%s", logs.buf.String())
@@ -156,13 +158,13 @@ func TestRedisDownAtStart(t *testing.T) {
 }
 
 func TestFailClosed(t *testing.T) {
-	srv := dedicatedRedis(t)
+	srv := redistest.Dedicated(t)
 	logs := &logBuffer{}
 	l := newTestLimiter(t, Config{
 		Origin:        Limit{5, time.Minute},
 		Exempt:        []string{"trusted.example"},
 		FailMode:      FailClosed,
-		RedisURL:      srv.url(),
+		RedisURL:      srv.URL(),
 		Logger:        logs.logger(),
 		OnLimited:     onLimitedJSON,
 		OnUnavailable: onUnavailableJSON,
@@ -172,7 +174,7 @@ func TestFailClosed(t *testing.T) {
 	if code := (req{origin: "https://a.example"}).do(h).Code; code != 200 {
 		t.Fatalf("Redis up: %d, want 200", code)
 	}
-	srv.stop()
+	srv.Stop()
 	for range 3 {
 		rec := req{origin: "https://a.example"}.do(h)
 		if rec.Code != 503 || rec.Header().Get("X-Corsbridge-Error") != "unavailable" || rec.Header().Get("Retry-After") != "1" {
@@ -191,7 +193,7 @@ func TestFailClosed(t *testing.T) {
 	if logs.count("WARN") != 1 || !strings.Contains(logs.buf.String(), "fail_mode=closed") {
 		t.Fatalf("logs:\n%s", logs.buf.String())
 	}
-	srv.restart(t)
+	restartRedis(t, srv)
 	waitStatus(t, l, StatusHealthy)
 	if code := (req{origin: "https://a.example"}).do(h).Code; code != 200 {
 		t.Fatalf("Redis back: %d, want 200", code)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
 // instance is one corsbridge process: a Limiter in front of a handler,
@@ -65,15 +67,15 @@ func burst(t *testing.T, insts []*instance, origin string, n int) map[int]int {
 func TestTwoInstancesShareRedis(t *testing.T) {
 	for _, mode := range []FailMode{FailOpen, FailClosed} {
 		t.Run(string(mode), func(t *testing.T) {
-			redisSrv := dedicatedRedis(t)
-			insts := []*instance{startInstance(t, redisSrv.url(), mode), startInstance(t, redisSrv.url(), mode)}
+			redisSrv := redistest.Dedicated(t)
+			insts := []*instance{startInstance(t, redisSrv.URL(), mode), startInstance(t, redisSrv.URL(), mode)}
 			origin := func(phase string) string { return fmt.Sprintf("https://%s-%s.example", mode, phase) }
 
 			if got := burst(t, insts, origin("up"), 30); got[200] != 10 || got[429] != 20 {
 				t.Fatalf("Redis up: %v, want exactly 10 allowed in total", got)
 			}
 
-			redisSrv.stop()
+			redisSrv.Stop()
 			got := burst(t, insts, origin("down"), 30)
 			switch mode {
 			case FailOpen: // each instance enforces 10 of its 15 on its own
@@ -91,7 +93,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 				}
 			}
 
-			redisSrv.restart(t)
+			restartRedis(t, redisSrv)
 			for _, inst := range insts {
 				waitStatus(t, inst.l, StatusHealthy)
 			}
