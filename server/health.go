@@ -15,11 +15,19 @@ func (s *Server) handleHealthz() http.Handler {
 // moves new requests elsewhere before the process exits.
 func (s *Server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Degraded rate limits still serve (with local counters, or 503 per
+		// request when failing closed), so they do not make the instance
+		// unready: every instance shares the same Redis, and taking them all
+		// out of rotation would turn a Redis outage into a full outage.
+		limits := "not_configured"
+		if s.limiter != nil {
+			limits = s.limiter.Status()
+		}
 		if s.draining.Load() {
-			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining"}`)
+			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining","rate_limit":"`+limits+`"}`)
 			return
 		}
-		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
+		writeJSON(w, http.StatusOK, `{"status":"ready","rate_limit":"`+limits+`"}`)
 	})
 }
 

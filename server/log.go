@@ -76,6 +76,9 @@ func (s *Server) logLine(r *http.Request, info *requestInfo, rec *statusRecorder
 	if !info.upstreamStart.IsZero() && !info.upstreamDone.IsZero() {
 		attrs = append(attrs, slog.Duration("upstream_duration", info.upstreamDone.Sub(info.upstreamStart)))
 	}
+	if s.limiter != nil {
+		attrs = append(attrs, slog.String("rate_limit", s.limiter.Backend()))
+	}
 	if info.code != "" {
 		attrs = append(attrs, slog.String("error", string(info.code)))
 	}

@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 		s.requireHeaders,
 		s.checkOrigin,
 		s.checkTarget,
+		s.rateLimit,
 		s.limitBody,
 	).Handler(s.proxy)
 

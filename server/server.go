@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/web"
 )
 
@@ -87,6 +88,10 @@ type Deps struct {
 	Policy *allowlist.Policy
 	Logger *slog.Logger
 	Site   *web.Site // the landing page; nil serves a one-line text instead
+	// RateLimit configures the per-origin and per-client limits; nil limits
+	// nothing. New fills in the handlers that write 429 and 503 in the
+	// error contract, the logger and the trusted client-IP header.
+	RateLimit *ratelimit.Config
 
 	// DialControl runs after the policy's own Control hook on every upstream
 	// dial. Tests use it as an outer guard that refuses any non-loopback
@@ -103,6 +108,7 @@ type Server struct {
 	policy          *allowlist.Policy
 	logger          *slog.Logger
 	site            *web.Site
+	limiter         *ratelimit.Limiter
 	cors            *cors
 	transport       *http.Transport
 	proxy           *httputil.ReverseProxy
@@ -137,6 +143,13 @@ func New(d Deps) (*Server, error) {
 	if d.Config.TrustedProxyHeader != "" {
 		s.trustedIPHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
 	}
+	if d.RateLimit != nil {
+		limiter, err := s.newLimiter(*d.RateLimit)
+		if err != nil {
+			return nil, err
+		}
+		s.limiter = limiter
+	}
 	s.transport = newTransport(d)
 	s.proxy = s.newReverseProxy(clientTransport{client: s.newRedirectClient(s.transport)})
 	s.handler = s.routes()
@@ -151,8 +164,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // balancer stops sending new requests while in-flight ones finish.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Close releases idle upstream connections.
+// Close releases idle upstream connections and stops the limiter's
+// background work.
 func (s *Server) Close() error {
 	s.transport.CloseIdleConnections()
+	if s.limiter != nil {
+		return s.limiter.Close()
+	}
 	return nil
+}
+
+func (s *Server) newLimiter(cfg ratelimit.Config) (*ratelimit.Limiter, error) {
+	cfg.Logger = s.logger
+	if cfg.TrustedProxyHeader == "" {
+		cfg.TrustedProxyHeader = s.cfg.TrustedProxyHeader
+	}
+	cfg.OnLimited = func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, codeRateLimited, "rate limit exceeded; retry after "+w.Header().Get("Retry-After")+" seconds")
+	}
+	cfg.OnUnavailable = func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, codeUnavailable, "rate limits are temporarily unavailable; retry shortly")
+	}
+	// The limiter lives as long as the server: Close stops it.
+	return ratelimit.New(context.Background(), cfg)
+}
+
+// rateLimit applies the limiter, if any. It runs after the cheap checks so
+// requests refused for other reasons do not use up anyone's quota, and
+// after preflights, which browsers send on their own and cost nothing.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	if s.limiter == nil {
+		return next
+	}
+	return s.limiter.Middleware(next)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
 )
 
@@ -20,6 +21,7 @@ type Config struct {
 	Addr              string
 	Server            server.Config
 	Allow             allowlist.Config
+	RateLimit         ratelimit.Config
 	ShutdownGrace     time.Duration
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
@@ -55,7 +57,10 @@ type setting struct {
 	Aliases []string // environment variables read when Env is unset (cors-anywhere's, the platform's)
 	Default string
 	Usage   string
+	Secret  bool // never echoed: may carry a password
 	apply   func(c *Config, value string) error
+	// applyAlias, when set, reads an alias whose format differs from Env's.
+	applyAlias func(c *Config, alias, value string) error
 }
 
 func settings() []setting {
@@ -121,6 +126,37 @@ func settings() []setting {
 		{Flag: "deny-targets", Env: "CORSBRIDGE_DENY_TARGETS", Default: "",
 			Usage: "target hosts refused even if allowed",
 			apply: func(c *Config, v string) error { c.Allow.DenyTargets = allowlist.ParsePatterns(v); return nil }},
+		{Flag: "rate-limit", Env: "CORSBRIDGE_RATE_LIMIT", Aliases: []string{"CORSANYWHERE_RATELIMIT"}, Default: ratelimit.DefaultOriginLimit,
+			Usage: "requests per origin: N/duration (60/1m, 1000/1h) or off; cors-anywhere's \"<max> <minutes> [exempt...]\" is read from CORSANYWHERE_RATELIMIT",
+			apply: func(c *Config, v string) (err error) { c.RateLimit.Origin, err = ratelimit.ParseLimit(v); return },
+			applyAlias: func(c *Config, _, v string) (err error) {
+				c.RateLimit.Origin, c.RateLimit.Exempt, err = ratelimit.ParseCorsAnywhere(v)
+				return
+			}},
+		{Flag: "client-rate-limit", Env: "CORSBRIDGE_CLIENT_RATE_LIMIT", Default: ratelimit.DefaultClientLimit,
+			Usage: "requests per client IP (IPv6 by /64), stacked with the origin limit: N/duration or off",
+			apply: func(c *Config, v string) (err error) { c.RateLimit.Client, err = ratelimit.ParseLimit(v); return }},
+		{Flag: "rate-limit-exempt", Env: "CORSBRIDGE_RATE_LIMIT_EXEMPT", Default: "",
+			Usage: "origins the origin limit does not apply to: app.example.com, *.example.com or /regex/",
+			apply: func(c *Config, v string) error {
+				if list := allowlist.ParsePatterns(v); len(list) > 0 {
+					c.RateLimit.Exempt = list
+				}
+				return nil
+			}},
+		{Flag: "rate-limit-fail", Env: "CORSBRIDGE_RATE_LIMIT_FAIL", Default: string(ratelimit.DefaultFailMode),
+			Usage: "while Redis is down: open (count locally per instance) or closed (answer 503 unavailable)",
+			apply: func(c *Config, v string) (err error) { c.RateLimit.FailMode, err = ratelimit.ParseFailMode(v); return }},
+		{Flag: "redis-url", Env: "REDIS_URL", Default: "", Secret: true,
+			Usage: "share rate limits between instances: redis://, rediss://, redis+sentinel://, redis+cluster://; empty counts in memory",
+			apply: func(c *Config, v string) error {
+				c.RateLimit.RedisURL = strings.TrimSpace(v)
+				if c.RateLimit.RedisURL == "" {
+					return nil
+				}
+				_, err := ratelimit.ParseRedisURL(c.RateLimit.RedisURL)
+				return err
+			}},
 		{Flag: "shutdown-grace", Env: "CORSBRIDGE_SHUTDOWN_GRACE", Default: "20s",
 			Usage: "on SIGTERM/SIGINT, how long in-flight requests may take to finish",
 			apply: func(c *Config, v string) (err error) { c.ShutdownGrace, err = time.ParseDuration(v); return }},
@@ -196,9 +232,20 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 				}
 			}
 		}
-		if err := s.apply(&cfg, value); err != nil {
+		apply := s.apply
+		if s.applyAlias != nil && source != "default" && source != s.Env && source != "--"+s.Flag {
+			apply = func(c *Config, v string) error { return s.applyAlias(c, source, v) }
+		}
+		if err := apply(&cfg, value); err != nil {
+			if s.Secret {
+				return Config{}, &usageError{fmt.Errorf("%s: %w", source, err)}
+			}
 			return Config{}, &usageError{fmt.Errorf("%s=%q: %w", source, value, err)}
 		}
+	}
+	cfg.RateLimit.TrustedProxyHeader = cfg.Server.TrustedProxyHeader
+	if err := cfg.RateLimit.Validate(); err != nil {
+		return Config{}, &usageError{err}
 	}
 	if err := cfg.Server.Validate(); err != nil {
 		return Config{}, &usageError{err}

@@ -72,6 +72,25 @@ func TestParseConfigSources(t *testing.T) {
 			}},
 		{"own variable wins over the alias", nil, map[string]string{"CORSANYWHERE_BLACKLIST": "https://a.example", "CORSBRIDGE_DENY_ORIGINS": "https://b.example"},
 			func(t *testing.T, c Config) { expect(t, strings.Join(c.Allow.DenyOrigins, " "), "https://b.example") }},
+		{"rate limits", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT": "60/1m", "CORSBRIDGE_CLIENT_RATE_LIMIT": "off", "CORSBRIDGE_RATE_LIMIT_EXEMPT": "a.example,*.b.example"},
+			func(t *testing.T, c Config) {
+				expect(t, c.RateLimit.Origin.String(), "60/1m")
+				expect(t, c.RateLimit.Client.Off(), true)
+				expect(t, strings.Join(c.RateLimit.Exempt, " "), "a.example *.b.example")
+			}},
+		{"cors-anywhere rate limit alias", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "50 3 my.example /(.*\\.)?friendly\\.example$/"},
+			func(t *testing.T, c Config) {
+				expect(t, c.RateLimit.Origin.Requests, 50)
+				expect(t, c.RateLimit.Origin.Window, 3*time.Minute)
+				expect(t, len(c.RateLimit.Exempt), 2)
+			}},
+		{"own rate limit wins over the alias", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "50 3", "CORSBRIDGE_RATE_LIMIT": "5/1s"},
+			func(t *testing.T, c Config) { expect(t, c.RateLimit.Origin.String(), "5/1s") }},
+		{"redis and fail mode", nil, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "CORSBRIDGE_RATE_LIMIT_FAIL": "closed"},
+			func(t *testing.T, c Config) {
+				expect(t, c.RateLimit.RedisURL, "redis://127.0.0.1:6379/0")
+				expect(t, string(c.RateLimit.FailMode), "closed")
+			}},
 		{"booleans", []string{"--private-network-access", "--forward-client-ip=true"}, nil,
 			func(t *testing.T, c Config) {
 				expect(t, c.Server.PrivateNetworkAccess, true)
@@ -111,6 +130,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad port", nil, map[string]string{"CORSBRIDGE_ALLOW_PORTS": "80,http"}, "CORSBRIDGE_ALLOW_PORTS"},
 		{"bad bool", nil, map[string]string{"CORSBRIDGE_FORWARD_CLIENT_IP": "maybe"}, "CORSBRIDGE_FORWARD_CLIENT_IP"},
 		{"bad log format", nil, map[string]string{"CORSBRIDGE_LOG_FORMAT": "xml"}, "CORSBRIDGE_LOG_FORMAT"},
+		{"bad rate limit", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT": "lots"}, "CORSBRIDGE_RATE_LIMIT"},
+		{"bad cors-anywhere rate limit", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "fifty"}, "CORSANYWHERE_RATELIMIT"},
+		{"bad fail mode", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT_FAIL": "ajar"}, "CORSBRIDGE_RATE_LIMIT_FAIL"},
+		{"bad redis url", nil, map[string]string{"REDIS_URL": "mysql://x"}, "REDIS_URL"},
+		{"redis password never echoed", nil, map[string]string{"REDIS_URL": "redis://:hunter2@x:1/0x"}, "REDIS_URL"},
+		{"raw XFF never trusted", nil, map[string]string{"CORSBRIDGE_TRUSTED_PROXY_HEADER": "X-Forwarded-For"}, "Forwarded"},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
 		{"stray argument", []string{"extra"}, nil, "extra"},
 		{"empty require list", nil, map[string]string{"CORSBRIDGE_REQUIRE_HEADER": " , "}, "CORSBRIDGE_REQUIRE_HEADER"},
@@ -124,6 +149,9 @@ func TestParseConfigErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.mentions) {
 				t.Errorf("error %q does not name %q", err, tt.mentions)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q echoes a password", err)
 			}
 		})
 	}

@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
 	"github.com/corsbridge/corsbridge/web"
 )
@@ -44,7 +47,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site})
+	if cfg.RateLimit.RedisURL != "" {
+		// go-redis logs every failed dial on its own; the limiter already
+		// logs each change of Redis availability once.
+		redis.SetLogger(ratelimit.RedisLog{Logger: logger, Level: slog.LevelDebug})
+	}
+	limits := cfg.RateLimit
+	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits})
 	if err != nil {
 		return &usageError{err}
 	}
@@ -118,8 +127,9 @@ func selfAddrs(addr net.Addr) []netip.AddrPort {
 func siteInfo(cfg Config) web.Info {
 	info := web.Info{
 		Version:         cfg.Server.Version,
-		OriginLimit:     "off",
-		ClientLimit:     "off",
+		OriginLimit:     cfg.RateLimit.Origin.String(),
+		ClientLimit:     cfg.RateLimit.Client.String(),
+		SharedLimits:    cfg.RateLimit.RedisURL != "",
 		AllowedOrigins:  cfg.Allow.AllowOrigins,
 		MaxRequestBody:  cfg.Server.MaxRequestBody,
 		MaxResponseBody: cfg.Server.MaxResponseBody,
