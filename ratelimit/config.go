@@ -77,6 +77,10 @@ type Config struct {
 	// OnUnavailable writes the 503 response of FailClosed; Retry-After is
 	// already set. Nil writes a plain-text 503.
 	OnUnavailable http.HandlerFunc
+	// OnRefused, if set, is told which limit refused a request (LimitOrigin
+	// or LimitClient) just before OnLimited runs: for metrics and the request
+	// log. It must be cheap and must not write the response.
+	OnRefused func(r *http.Request, limit string)
 
 	probeInterval time.Duration // tests; zero means DefaultProbeInterval
 }

@@ -40,6 +40,12 @@ const (
 	BackendFallback = "fallback" // Redis configured but unavailable
 )
 
+// Names of the two limits, as OnRefused reports them.
+const (
+	LimitOrigin = "origin"
+	LimitClient = "client"
+)
+
 // Limiter enforces a Config. Create it with New, stop it with Close.
 type Limiter struct {
 	origin, client *rule // nil when that limit is off
@@ -48,6 +54,7 @@ type Limiter struct {
 	failClosed     bool
 	onLimited      http.HandlerFunc
 	onUnavailable  http.HandlerFunc
+	onRefused      func(*http.Request, string)
 	log            *slog.Logger
 
 	// With Redis only.
@@ -64,7 +71,8 @@ type Limiter struct {
 // rule is one configured limit with its in-memory counter (primary without
 // Redis, fallback with it).
 type rule struct {
-	name  string // key prefix: "origin" or "client"
+	name  string // key prefix: "origin:" or "client:"
+	label string // LimitOrigin or LimitClient
 	limit Limit
 	local *localCounter
 }
@@ -84,13 +92,14 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		failClosed:    cfg.FailMode == FailClosed,
 		onLimited:     cfg.OnLimited,
 		onUnavailable: cfg.OnUnavailable,
+		onRefused:     cfg.OnRefused,
 		log:           cfg.Logger,
 	}
 	if !cfg.Origin.Off() {
-		l.origin = &rule{name: "origin:", limit: cfg.Origin, local: newLocalCounter()}
+		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter()}
 	}
 	if !cfg.Client.Off() {
-		l.client = &rule{name: "client:", limit: cfg.Client, local: newLocalCounter()}
+		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter()}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -226,6 +235,9 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			if !d.Allowed {
 				setHeaders(w.Header(), d)
 				w.Header().Set("Retry-After", strconv.FormatInt(int64(d.RetryAfter/time.Second), 10))
+				if l.onRefused != nil {
+					l.onRefused(r, ru.label)
+				}
 				l.onLimited(w, r)
 				return
 			}

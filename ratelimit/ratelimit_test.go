@@ -247,3 +247,24 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestOnRefusedNamesTheLimit(t *testing.T) {
+	var got []string
+	l := newTestLimiter(t, Config{
+		Origin:    Limit{1, time.Minute},
+		Client:    Limit{3, time.Minute},
+		OnLimited: onLimitedJSON,
+		OnRefused: func(r *http.Request, limit string) { got = append(got, limit) },
+	})
+	h := l.Middleware(okHandler)
+	want := []int{200, 429, 200, 429}
+	reqs := []req{{origin: "https://a.example"}, {origin: "https://a.example"}, {origin: "https://b.example"}, {origin: "https://c.example"}}
+	for i, q := range reqs {
+		if rec := q.do(h); rec.Code != want[i] {
+			t.Fatalf("request %d: %d, want %d", i+1, rec.Code, want[i])
+		}
+	}
+	if !slices.Equal(got, []string{LimitOrigin, LimitClient}) {
+		t.Errorf("OnRefused saw %q, want [origin client]", got)
+	}
+}
