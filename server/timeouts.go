@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// errClientStalled: the client stopped sending its request body for longer
+// than the idle timeout. Told apart from upstream timeouts so it is blamed on
+// the right side.
+var errClientStalled = errors.New("client stopped sending the request body")
+
+// clientBody bounds how long a client may pause while sending a request
+// body. Without it a client that announces a body and never sends it holds a
+// connection and a goroutine for ever. Each read pushes the connection's read
+// deadline forward; the deadline is cleared at the end of the body so it
+// cannot cut the connection later, while the response streams.
+type clientBody struct {
+	rc      io.ReadCloser
+	ctl     *http.ResponseController
+	idle    time.Duration
+	stalled atomic.Bool // read by the error handler, set by the transport's writer
+	done    bool
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	if b.done {
+		return b.rc.Read(p)
+	}
+	_ = b.ctl.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.rc.Read(p)
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		b.finish()
+	case isTimeout(err):
+		b.stalled.Store(true)
+		return n, errClientStalled
+	default:
+		b.finish()
+	}
+	return n, err
+}
+
+func (b *clientBody) finish() {
+	b.done = true
+	_ = b.ctl.SetReadDeadline(time.Time{})
+}
+
+func (b *clientBody) Close() error {
+	if !b.done {
+		b.finish()
+	}
+	return b.rc.Close()
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// upstreamWatchdog aborts an upstream exchange whose response body stops
+// flowing: an upstream that sends headers and then stalls would otherwise
+// hold the client, the connection and a goroutine for ever. Every read
+// restarts the timer; when it fires, the upstream request's context is
+// cancelled, the read fails, and ReverseProxy aborts the client's response.
+type upstreamWatchdog struct {
+	rc      io.ReadCloser
+	timer   *time.Timer
+	idle    time.Duration
+	expired atomic.Bool
+}
+
+func watchUpstream(rc io.ReadCloser, idle time.Duration, cancel context.CancelFunc) *upstreamWatchdog {
+	w := &upstreamWatchdog{rc: rc, idle: idle}
+	w.timer = time.AfterFunc(idle, func() {
+		w.expired.Store(true)
+		cancel()
+	})
+	return w
+}
+
+func (w *upstreamWatchdog) Read(p []byte) (int, error) {
+	n, err := w.rc.Read(p)
+	w.timer.Reset(w.idle)
+	if err != nil && w.expired.Load() {
+		return n, errUpstreamStalled
+	}
+	return n, err
+}
+
+func (w *upstreamWatchdog) Close() error {
+	w.timer.Stop()
+	return w.rc.Close()
+}
+
+var errUpstreamStalled = errors.New("upstream stopped sending the response body")
