@@ -38,3 +38,29 @@ fuzz:
 			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \
 	done
+
+# Load benchmark against the reference proxies (issue 7, docs/performance.md):
+# a plain ReverseProxy, nginx, cors-anywhere, and wrk straight at the upstream.
+# Installs wrk, nginx, redis-server and node via apt and cors-anywhere via npm
+# when missing, best effort: a reference that cannot be had is skipped with a
+# note. About 7 minutes with the defaults; BENCH_FLAGS="-help" lists the flags.
+BENCH_FLAGS ?=
+BENCH_CACHE ?= $(HOME)/.cache/corsbridge-bench
+.PHONY: bench
+bench:
+	@need=""; \
+	for p in wrk:wrk nginx:nginx-light redis-server:redis-server node:nodejs npm:npm taskset:util-linux; do \
+		command -v $${p%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${p%%:*} ] || need="$$need $${p#*:}"; \
+	done; \
+	if [ -n "$$need" ]; then \
+		echo "bench: installing$$need" >&2; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need >/dev/null; } \
+			|| echo "bench: could not install$$need; what is missing is skipped" >&2; \
+	fi; \
+	if [ ! -f "$(BENCH_CACHE)/cors-anywhere/node_modules/cors-anywhere/package.json" ]; then \
+		npm install --silent --no-audit --no-fund --prefix "$(BENCH_CACHE)/cors-anywhere" cors-anywhere@0.4.4 >/dev/null \
+			|| echo "bench: npm install cors-anywhere failed; it is skipped" >&2; \
+	fi
+	$(GO) build -o bin/corsbridge-bench ./cmd/corsbridge-bench
+	bin/corsbridge-bench -cache "$(BENCH_CACHE)" $(BENCH_FLAGS)

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// benchOrigin is the Origin every request carries; corsbridge's policy in
+// the benchmark allows it.
+const benchOrigin = "https://app.example"
+
+// allTargets is every target, in the order each round runs them.
+var allTargets = []string{
+	"direct", "plain", "corsbridge", "corsbridge-redis", "nginx", "cors-anywhere", "cors-anywhere-keepalive",
+}
+
+// Config is one benchmark run.
+type Config struct {
+	Rounds         int
+	Duration       time.Duration // each -c64 run
+	SingleDuration time.Duration // each -c1 run
+	Warmup         time.Duration
+	Connections    int
+	Threads        int
+	StreamBytes    int64
+	Pin            pinning
+	Targets        []string
+	Corsbridge     string // binary; empty builds ./cmd/corsbridge
+	Source         string // module directory to build from
+	CacheDir       string // where cors-anywhere is installed by npm
+	KeepDir        bool
+	Profile        string // non-empty: profile corsbridge under load into this directory instead
+}
+
+func parseConfig(args []string, stderr io.Writer) (Config, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	var c Config
+	var stream, pin, targets string
+	fs := flag.NewFlagSet("corsbridge-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.Rounds, "rounds", 3, "interleaved rounds (A B C A B C ...); medians are over rounds")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "length of each throughput run (wrk -c CONNECTIONS)")
+	fs.DurationVar(&c.SingleDuration, "single-duration", 5*time.Second, "length of each single-connection run (wrk -t1 -c1)")
+	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured load on each fresh process before its runs")
+	fs.IntVar(&c.Connections, "connections", 64, "connections of the throughput run")
+	fs.IntVar(&c.Threads, "threads", 2, "wrk threads of the throughput run")
+	fs.StringVar(&stream, "stream", "1GiB", "body size of the streaming test (KiB, MiB, GiB suffixes); 0 skips it")
+	fs.StringVar(&pin, "pin", "none", `CPU pinning with taskset: "none", "split" (load generator on CPU 0; proxy, upstream and Redis on CPU 1), or "load=LIST,proxy=LIST,upstream=LIST" with taskset -c lists`)
+	fs.StringVar(&targets, "targets", strings.Join(allTargets, ","), "targets to run, comma-separated")
+	fs.StringVar(&c.Corsbridge, "corsbridge", "", "corsbridge binary to test; empty builds ./cmd/corsbridge from -src with go build")
+	fs.StringVar(&c.Source, "src", ".", "module directory -corsbridge is built from")
+	fs.StringVar(&c.CacheDir, "cache", filepath.Join(cache, "corsbridge-bench"), "directory holding cors-anywhere (npm install --prefix DIR/cors-anywhere cors-anywhere)")
+	fs.BoolVar(&c.KeepDir, "keep", false, "keep the temporary directory (configs, logs) and print its path")
+	fs.StringVar(&c.Profile, "profile", "", "instead of the comparison, write cpu.pprof and allocs.pprof of corsbridge's handler under load to this directory")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.StreamBytes, err = parseBytes(stream); err != nil {
+		return c, fmt.Errorf("-stream: %w", err)
+	}
+	if c.Pin, err = parsePin(pin); err != nil {
+		return c, fmt.Errorf("-pin: %w", err)
+	}
+	if c.Targets, err = parseTargets(targets); err != nil {
+		return c, fmt.Errorf("-targets: %w", err)
+	}
+	switch {
+	case c.Rounds < 1 || c.Rounds > 20:
+		return c, errors.New("-rounds must be 1..20")
+	case c.Duration < time.Second || c.Duration > 2*time.Minute:
+		return c, errors.New("-duration must be 1s..2m")
+	case c.SingleDuration < 0 || c.SingleDuration > 2*time.Minute:
+		return c, errors.New("-single-duration must be 0..2m")
+	case c.Warmup < 0 || c.Warmup > time.Minute:
+		return c, errors.New("-warmup must be 0..1m")
+	case c.Connections < 1 || c.Connections > 4096:
+		return c, errors.New("-connections must be 1..4096")
+	case c.Threads < 1 || c.Threads > c.Connections:
+		return c, errors.New("-threads must be 1..connections")
+	}
+	return c, nil
+}
+
+func parseTargets(s string) ([]string, error) {
+	var out []string
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		found := false
+		for _, known := range allTargets {
+			found = found || known == name
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(allTargets, ", "))
+		}
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no targets")
+	}
+	return out, nil
+}
+
+// parseBytes reads 1024, 64KiB, 256MiB, 1GiB.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 || n > (64<<30)/mult {
+		return 0, fmt.Errorf("%q is not a size up to 64GiB", s)
+	}
+	return n * mult, nil
+}
+
+// pinning assigns taskset CPU lists to the three roles; empty means unpinned.
+type pinning struct{ Load, Proxy, Upstream string }
+
+func (p pinning) String() string {
+	if p == (pinning{}) {
+		return "none"
+	}
+	return fmt.Sprintf("load=%s,proxy=%s,upstream=%s", p.Load, p.Proxy, p.Upstream)
+}
+
+func parsePin(s string) (pinning, error) {
+	switch s {
+	case "", "none":
+		return pinning{}, nil
+	case "split":
+		return pinning{Load: "0", Proxy: "1", Upstream: "1"}, nil
+	}
+	var p pinning
+	for part := range strings.SplitSeq(s, ",") {
+		role, cpus, ok := strings.Cut(part, "=")
+		if !ok || cpus == "" || strings.Trim(cpus, "0123456789-:") != "" {
+			return p, fmt.Errorf("%q: want role=CPULIST", part)
+		}
+		switch role {
+		case "load":
+			p.Load = cpus
+		case "proxy":
+			p.Proxy = cpus
+		case "upstream":
+			p.Upstream = cpus
+		default:
+			return p, fmt.Errorf("unknown role %q (load, proxy, upstream)", role)
+		}
+	}
+	return p, nil
+}

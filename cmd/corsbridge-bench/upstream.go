@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// oneKiB is the body of /1k: a small JSON-typed API answer.
+var oneKiB = func() []byte {
+	b := make([]byte, 1024)
+	for i := range b {
+		b[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i%36]
+	}
+	return b
+}()
+
+// upstreamHandler serves /1k (1 KiB) and /stream?n=BYTES, a body of n bytes
+// generated on the fly from one reused buffer, with Content-Length declared
+// unless chunked=1.
+func upstreamHandler() http.Handler {
+	chunk := make([]byte, 256<<10)
+	for i := range chunk {
+		chunk[i] = byte('a' + i%26)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/1k", func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{"1024"}
+		h["Cache-Control"] = []string{"no-store"}
+		_, _ = w.Write(oneKiB)
+	})
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, "n must be a byte count", http.StatusBadRequest)
+			return
+		}
+		h := w.Header()
+		h["Content-Type"] = []string{"application/octet-stream"}
+		if r.URL.Query().Get("chunked") != "1" {
+			h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+		}
+		for n > 0 {
+			m := min(n, int64(len(chunk)))
+			if _, err := w.Write(chunk[:m]); err != nil {
+				return
+			}
+			n -= m
+		}
+	})
+	return mux
+}
+
+func runUpstream(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return serve(ctx, *addr, upstreamHandler())
+}
+
+// serve runs h on a loopback address until ctx is done.
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	if err := requireLoopback(addr); err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	return nil
+}
+
+// requireLoopback refuses to listen anywhere but loopback: every process
+// this tool starts talks to the others on this machine only.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return errors.New("listen address must be a loopback IP, not " + addr)
+	}
+	return nil
+}
