@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,7 +13,13 @@ import (
 // request log reports. One allocation per request, carried in the context.
 type requestInfo struct {
 	start         time.Time
+	id            string    // ours, also in X-Request-Id
+	idHeader      [1]string // the header's value slice, without another allocation
+	clientID      string    // the client's X-Request-Id, when safe to log
 	origin        string
+	bodyIn        countingBody // counts the request body as it is read
+	limitedBy     string       // the limit that refused the request: origin or client
+	denyReason    string       // the policy's reason for a refusal, safe to log
 	target        *url.URL
 	replay        []byte
 	code          errorCode
@@ -37,17 +44,32 @@ func setRequestError(r *http.Request, code errorCode) {
 	infoFrom(r).code = code
 }
 
-// logRequests writes one line per request: method, origin, target host,
-// status, bytes, durations and the proxy's error code. Never cookies,
-// Authorization, paths or query strings: they may carry secrets.
+// logRequests gives every request its id (returned in X-Request-Id), counts
+// it in the metrics, and writes one line per request: request id, method,
+// origin, target host, status, bytes, durations, the proxy's error code and
+// the rate-limit backend. Never cookies, Authorization, paths or query
+// strings: they may carry secrets.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{start: time.Now(), origin: r.Header.Get("Origin")}
+		info := &requestInfo{start: time.Now(), origin: r.Header.Get("Origin"), id: s.ids.next(), clientID: clientRequestID(r.Header)}
+		info.idHeader[0] = info.id
+		w.Header()[HeaderRequestID] = info.idHeader[:]
+		if r.Body != nil && r.Body != http.NoBody {
+			info.bodyIn.rc = r.Body
+			r.Body = &info.bodyIn
+		}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			aborted := recover()
-			s.logLine(r, info, rec, aborted != nil)
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if s.metrics != nil {
+				s.metrics.observe(info, status, rec.bytes, aborted != nil)
+			}
+			s.logLine(r, info, status, rec.bytes, aborted != nil)
 			if aborted != nil {
 				panic(aborted) // http.ErrAbortHandler: let net/http abort the connection
 			}
@@ -56,20 +78,23 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) logLine(r *http.Request, info *requestInfo, rec *statusRecorder, aborted bool) {
-	status := rec.status
-	if status == 0 {
-		status = http.StatusOK
+func (s *Server) logLine(r *http.Request, info *requestInfo, status int, bytesOut int64, aborted bool) {
+	if !s.logger.Enabled(r.Context(), slog.LevelInfo) {
+		return
 	}
-	attrs := make([]slog.Attr, 0, 12)
+	attrs := make([]slog.Attr, 0, 18)
 	attrs = append(attrs,
+		slog.String("request_id", info.id),
 		slog.String("method", r.Method),
 		slog.String("origin", info.origin),
 		slog.Int("status", status),
-		slog.Int64("bytes_in", max(r.ContentLength, 0)),
-		slog.Int64("bytes_out", rec.bytes),
+		slog.Int64("bytes_in", info.bodyIn.n),
+		slog.Int64("bytes_out", bytesOut),
 		slog.Duration("duration", time.Since(info.start)),
 	)
+	if info.clientID != "" {
+		attrs = append(attrs, slog.String("client_request_id", info.clientID))
+	}
 	if info.target != nil {
 		attrs = append(attrs, slog.String("target_host", info.target.Host))
 	}
@@ -81,6 +106,12 @@ func (s *Server) logLine(r *http.Request, info *requestInfo, rec *statusRecorder
 	}
 	if info.code != "" {
 		attrs = append(attrs, slog.String("error", string(info.code)))
+	}
+	if info.denyReason != "" {
+		attrs = append(attrs, slog.String("deny_reason", info.denyReason))
+	}
+	if info.limitedBy != "" {
+		attrs = append(attrs, slog.String("limited_by", info.limitedBy))
 	}
 	if info.upstreamErr != nil {
 		// Internal detail for operators only; clients got a generic message.
@@ -94,6 +125,21 @@ func (s *Server) logLine(r *http.Request, info *requestInfo, rec *statusRecorder
 	}
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
+
+// countingBody counts the request body bytes the proxy reads. It lives
+// inside requestInfo, so counting costs no allocation.
+type countingBody struct {
+	rc io.ReadCloser
+	n  int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
 
 // statusRecorder remembers the status and counts the body bytes. Unwrap lets
 // http.ResponseController reach Flush and deadlines on the real writer.

@@ -277,12 +277,13 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 const statusClientClosed = 499
 
 func (s *Server) writePolicyError(w http.ResponseWriter, r *http.Request, err *allowlist.Error) {
+	code := codeTargetForbidden
 	switch err.Kind {
 	case allowlist.KindInvalid:
-		s.writeError(w, r, codeInvalidTarget, err.Reason)
+		code = codeInvalidTarget
 	case allowlist.KindOrigin:
-		s.writeError(w, r, codeOriginForbidden, err.Reason)
-	default:
-		s.writeError(w, r, codeTargetForbidden, err.Reason)
+		code = codeOriginForbidden
 	}
+	s.noteRefusal(r, code, err)
+	s.writeError(w, r, code, err.Reason)
 }

@@ -16,11 +16,15 @@ func (s *Server) routes() http.Handler {
 
 	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
 	r.Method(http.MethodGet, "/readyz", s.handleReadyz())
+	if s.cfg.ServeMetrics {
+		r.Method(http.MethodGet, "/metrics", handleMetrics(s.registry))
+	}
 	if s.site != nil {
 		r.Handle(web.AssetPrefix+"*", s.site.Assets())
 	}
 
 	proxy := chi.Chain(
+		s.countInFlight,
 		s.refuseLoops,
 		s.answerPreflights,
 		s.resolveTarget,

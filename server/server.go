@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/web"
@@ -46,6 +48,10 @@ type Config struct {
 	ForwardClientIP      bool     // send X-Forwarded-For with the client's IP
 	TrustedProxyHeader   string   // the one client-IP header a trusted front proxy sets
 	Version              string
+	// ServeMetrics serves /metrics on the proxy's own handler (needs
+	// Deps.Metrics). Off by default: a public instance should not show
+	// its traffic to the internet.
+	ServeMetrics bool
 }
 
 // DefaultConfig returns the settings corsbridge runs with when none are given.
@@ -92,6 +98,9 @@ type Deps struct {
 	// nothing. New fills in the handlers that write 429 and 503 in the
 	// error contract, the logger and the trusted client-IP header.
 	RateLimit *ratelimit.Config
+	// Metrics, if set, gets the proxy's Prometheus collectors; nil records
+	// no metrics.
+	Metrics *prometheus.Registry
 
 	// DialControl runs after the policy's own Control hook on every upstream
 	// dial. Tests use it as an outer guard that refuses any non-loopback
@@ -116,6 +125,9 @@ type Server struct {
 	trustedIPHeader string
 	handler         http.Handler
 	draining        atomic.Bool
+	ids             *requestIDs
+	registry        *prometheus.Registry
+	metrics         *metrics // nil without a registry
 }
 
 // New builds the proxy. All normalisation happens here, once: the request
@@ -142,6 +154,17 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Config.TrustedProxyHeader != "" {
 		s.trustedIPHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
+	}
+	s.ids = newRequestIDs()
+	if d.Config.ServeMetrics && d.Metrics == nil {
+		return nil, errors.New("server: serving metrics needs a registry")
+	}
+	if d.Metrics != nil {
+		m, err := newMetrics(d.Metrics, s)
+		if err != nil {
+			return nil, err
+		}
+		s.registry, s.metrics = d.Metrics, m
 	}
 	if d.RateLimit != nil {
 		limiter, err := s.newLimiter(*d.RateLimit)
@@ -182,6 +205,7 @@ func (s *Server) newLimiter(cfg ratelimit.Config) (*ratelimit.Limiter, error) {
 	cfg.OnLimited = func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, codeRateLimited, "rate limit exceeded; retry after "+w.Header().Get("Retry-After")+" seconds")
 	}
+	cfg.OnRefused = s.onRateLimited
 	cfg.OnUnavailable = func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, codeUnavailable, "rate limits are temporarily unavailable; retry shortly")
 	}
