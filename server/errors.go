@@ -24,6 +24,7 @@ const (
 	codeUpstreamTimeout     errorCode = "upstream_timeout"
 	codeLoopDetected        errorCode = "loop_detected"
 	codeUnavailable         errorCode = "unavailable"
+	codeRequestTimeout      errorCode = "request_timeout"
 	codeInternal            errorCode = "internal_error"
 )
 
@@ -41,6 +42,8 @@ func (c errorCode) status() int {
 		return http.StatusMethodNotAllowed
 	case codeBodyTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case codeRequestTimeout:
+		return http.StatusRequestTimeout
 	case codeRateLimited:
 		return http.StatusTooManyRequests
 	case codeUpstreamUnreachable, codeResponseTooLarge:

@@ -26,7 +26,10 @@ type requestInfo struct {
 	upstreamStart time.Time
 	upstreamDone  time.Time
 	upstreamErr   error
-	clientGone    bool
+	body          *clientBody // the request body, when there is one
+	// cancelUpstream aborts the upstream exchange (the idle watchdog).
+	cancelUpstream context.CancelFunc
+	clientGone     bool
 }
 
 type infoKey struct{}

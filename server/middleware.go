@@ -206,7 +206,13 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBody)
+		body := &clientBody{
+			rc:   http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBody),
+			ctl:  http.NewResponseController(w),
+			idle: s.cfg.BodyIdleTimeout,
+		}
+		infoFrom(r).body = body
+		r.Body = body
 		if r.ContentLength > replayLimit {
 			next.ServeHTTP(w, r)
 			return
@@ -216,6 +222,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		switch {
 		case errors.As(err, &tooBig):
 			s.writeError(w, r, codeBodyTooLarge, "the request body exceeds the limit of "+formatBytes(s.cfg.MaxRequestBody))
+			return
+		case errors.Is(err, errClientStalled):
+			s.writeError(w, r, codeRequestTimeout, "the request body stopped arriving")
 			return
 		case err != nil:
 			// The client stopped sending; nobody reads an answer.

@@ -180,6 +180,11 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 		out.ContentLength = int64(len(body))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	// The watchdog in modifyResponse cancels this context when the
+	// upstream's body stalls; it ends with the client's request anyway.
+	ctx, cancel := context.WithCancel(out.Context())
+	pr.Out = out.WithContext(ctx)
+	info.cancelUpstream = cancel
 	info.upstreamStart = time.Now()
 }
 
@@ -201,6 +206,9 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	h.Add("Content-Security-Policy", "sandbox")
 	s.cors.allowOrigin(h, info.origin)
 	s.cors.exposeUpstream(h)
+	if res.Body != nil && res.Body != http.NoBody && info.cancelUpstream != nil {
+		res.Body = watchUpstream(res.Body, s.cfg.UpstreamIdleTimeout, info.cancelUpstream)
+	}
 	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
 		res.Body = &limitedBody{rc: res.Body, remaining: s.cfg.MaxResponseBody}
 	}
@@ -255,6 +263,9 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
 	var netErr net.Error
 	switch {
+	case info.body != nil && info.body.stalled.Load(), errors.Is(err, errClientStalled):
+		// Checked first: the stalled read also cancels the request context.
+		s.writeError(w, r, codeRequestTimeout, "the request body stopped arriving")
 	case errors.As(err, &policyErr):
 		s.writePolicyError(w, r, policyErr)
 	case errors.As(err, &tooBig):

@@ -29,6 +29,8 @@ const (
 	DefaultMaxRedirects    = 5
 	DefaultUpstreamTimeout = 30 * time.Second
 	DefaultCORSMaxAge      = 600 * time.Second
+	DefaultBodyIdleTimeout = 30 * time.Second
+	DefaultUpstreamIdle    = 120 * time.Second
 )
 
 // DefaultRequireHeader returns the headers of which a request must carry at
@@ -42,6 +44,8 @@ type Config struct {
 	MaxResponseBody      int64
 	MaxRedirects         int
 	UpstreamTimeout      time.Duration
+	UpstreamIdleTimeout  time.Duration // longest pause inside an upstream response body
+	BodyIdleTimeout      time.Duration // longest pause while a client sends a request body
 	CORSMaxAge           time.Duration
 	RequireHeader        []string // empty: no header required
 	PrivateNetworkAccess bool     // answer Chrome's Private Network Access preflights
@@ -57,12 +61,14 @@ type Config struct {
 // DefaultConfig returns the settings corsbridge runs with when none are given.
 func DefaultConfig() Config {
 	return Config{
-		MaxRequestBody:  DefaultMaxRequestBody,
-		MaxResponseBody: DefaultMaxResponseBody,
-		MaxRedirects:    DefaultMaxRedirects,
-		UpstreamTimeout: DefaultUpstreamTimeout,
-		CORSMaxAge:      DefaultCORSMaxAge,
-		RequireHeader:   DefaultRequireHeader(),
+		MaxRequestBody:      DefaultMaxRequestBody,
+		MaxResponseBody:     DefaultMaxResponseBody,
+		MaxRedirects:        DefaultMaxRedirects,
+		UpstreamTimeout:     DefaultUpstreamTimeout,
+		UpstreamIdleTimeout: DefaultUpstreamIdle,
+		BodyIdleTimeout:     DefaultBodyIdleTimeout,
+		CORSMaxAge:          DefaultCORSMaxAge,
+		RequireHeader:       DefaultRequireHeader(),
 	}
 }
 
@@ -77,6 +83,10 @@ func (c Config) Validate() error {
 		return errors.New("max redirects must be between 0 and 20")
 	case c.UpstreamTimeout <= 0:
 		return errors.New("upstream timeout must be positive")
+	case c.UpstreamIdleTimeout <= 0:
+		return errors.New("upstream idle timeout must be positive")
+	case c.BodyIdleTimeout <= 0:
+		return errors.New("request body idle timeout must be positive")
 	case c.CORSMaxAge < 0 || c.CORSMaxAge > 24*time.Hour:
 		return errors.New("CORS max age must be between 0s and 24h")
 	}
