@@ -9,15 +9,20 @@ import (
 // headers (and those named in Connection) that httputil.ReverseProxy already
 // removes. One reason per header.
 var dropRequestHeaders = map[string]string{
-	"Cookie":              "the user's cookies for the proxy's origin are not the upstream's business",
-	"Cookie2":             "obsolete cookie header, same reason as Cookie",
-	"Forwarded":           "client-supplied forwarding claims are spoofable; the proxy does not vouch for them",
-	"X-Real-Ip":           "a spoofable client-IP claim",
-	"True-Client-Ip":      "a spoofable client-IP claim",
-	"X-Client-Ip":         "a spoofable client-IP claim",
-	"X-Cluster-Client-Ip": "a spoofable client-IP claim",
-	"Via":                 "describes the path to the proxy, not to the upstream; the proxy sets its own",
-	"X-Corsbridge-Key":    "a corsbridge access key is for the proxy, never for the upstream",
+	"Cookie":                   "the user's cookies for the proxy's origin are not the upstream's business",
+	"Cookie2":                  "obsolete cookie header, same reason as Cookie",
+	"Forwarded":                "client-supplied forwarding claims are spoofable; the proxy does not vouch for them",
+	"X-Real-Ip":                "a spoofable client-IP claim",
+	"True-Client-Ip":           "a spoofable client-IP claim",
+	"Client-Ip":                "a spoofable client-IP claim",
+	"X-Originating-Ip":         "a spoofable client-IP claim",
+	"X-Remote-Ip":              "a spoofable client-IP claim",
+	"X-Remote-Addr":            "a spoofable client-IP claim",
+	"X-Original-Forwarded-For": "a spoofable client-IP claim",
+	"X-Client-Ip":              "a spoofable client-IP claim",
+	"X-Cluster-Client-Ip":      "a spoofable client-IP claim",
+	"Via":                      "describes the path to the proxy, not to the upstream; the proxy sets its own",
+	"X-Corsbridge-Key":         "a corsbridge access key is for the proxy, never for the upstream",
 }
 
 // Prefixes of request headers set by platforms in front of the proxy (or
@@ -31,7 +36,10 @@ var dropRequestPrefixes = []string{
 
 func scrubRequestHeaders(h http.Header, extra string) {
 	for name := range h {
-		if _, drop := dropRequestHeaders[name]; drop || hasAnyPrefix(name, dropRequestPrefixes) {
+		// Names with underscores are dropped whole, as nginx does: CGI, WSGI
+		// and PHP map X_Forwarded_For to the same variable as
+		// X-Forwarded-For, so they would smuggle what the tables refuse.
+		if _, drop := dropRequestHeaders[name]; drop || hasAnyPrefix(name, dropRequestPrefixes) || strings.IndexByte(name, '_') >= 0 {
 			delete(h, name)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
@@ -135,7 +136,22 @@ func (s *Server) newRedirectClient(transport http.RoundTripper) *http.Client {
 type clientTransport struct{ client *http.Client }
 
 func (t clientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.client.Do(r)
+	return t.client.Do(r.WithContext(withoutTrace{r.Context()}))
+}
+
+// withoutTrace hides ReverseProxy's ClientTrace from the transport. That
+// trace relays 1xx responses (103 Early Hints) to the client with the
+// upstream's headers unscrubbed, and then clears every header already set on
+// the response (rate-limit quota, request id). Without a trace the transport
+// skips 1xx responses, as a client that does not ask for them expects.
+type withoutTrace struct{ context.Context }
+
+func (c withoutTrace) Value(key any) any {
+	v := c.Context.Value(key)
+	if _, isTrace := v.(*httptrace.ClientTrace); isTrace {
+		return nil
+	}
+	return v
 }
 
 func sameOrigin(a, b *url.URL) bool {
@@ -197,7 +213,7 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	h := res.Header
 	scrubResponseHeaders(h)
 	if loc := h.Get("Location"); loc != "" && res.StatusCode >= 300 && res.StatusCode < 400 {
-		h.Set("Location", s.throughProxy(res.Request.URL, loc))
+		h.Set("Location", s.redirectLocation(info.target, res.Request.URL, loc))
 	}
 	h.Set("X-Request-Url", targetString(info.target))
 	h.Set("X-Final-Url", targetString(res.Request.URL))
@@ -207,7 +223,7 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	s.cors.allowOrigin(h, info.origin)
 	s.cors.exposeUpstream(h)
 	if res.Body != nil && res.Body != http.NoBody && info.cancelUpstream != nil {
-		res.Body = watchUpstream(res.Body, s.cfg.UpstreamIdleTimeout, info.cancelUpstream)
+		res.Body = watchUpstream(res, s.cfg.UpstreamIdleTimeout, info.cancelUpstream)
 	}
 	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
 		res.Body = &limitedBody{rc: res.Body, remaining: s.cfg.MaxResponseBody}
@@ -215,15 +231,22 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	return nil
 }
 
-// throughProxy rewrites a redirect the proxy did not follow so the browser's
-// next request comes back through the proxy. A path-absolute reference works
-// whatever scheme and host the proxy is reached by.
-func (s *Server) throughProxy(base *url.URL, location string) string {
+// redirectLocation rewrites a redirect the proxy did not follow. Within the
+// origin the page asked for, the browser's next request comes back through
+// the proxy (a path-absolute reference works whatever scheme and host the
+// proxy is reached by). To another origin it points straight there: through
+// the proxy it would look same-origin to the browser, which would then resend
+// Authorization and the body to a host the page never named.
+func (s *Server) redirectLocation(target, current *url.URL, location string) string {
 	ref, err := url.Parse(location)
 	if err != nil {
 		return location
 	}
-	return "/" + base.ResolveReference(ref).String()
+	next := current.ResolveReference(ref)
+	if !sameOrigin(next, target) {
+		return next.String()
+	}
+	return "/" + next.String()
 }
 
 // limitedBody cuts a body of undeclared length at the response limit with an

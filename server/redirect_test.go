@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,12 +102,24 @@ func TestRedirectLimit(t *testing.T) {
 func TestRedirectsNotFollowedWhenDisabled(t *testing.T) {
 	upstream, _ := newUpstream(t, redirector)
 	p := newProxy(t, func(d *Deps) { d.Config.MaxRedirects = 0 })
-	res, _ := p.do(t, "GET", "/"+upstream.URL+"/to?code=301&loc=https://elsewhere.example/x?y=1", nil, nil)
-	if res.StatusCode != 301 {
-		t.Fatalf("status %d", res.StatusCode)
+	tests := []struct{ name, loc, want string }{
+		// Same origin: the browser's next request comes back through the proxy.
+		{"same origin", "/next?y=1", "/" + upstream.URL + "/next?y=1"},
+		// Another origin: straight there. Through the proxy the browser would
+		// treat it as same-origin and resend Authorization and the body to a
+		// host the page never named.
+		{"other origin", "https://elsewhere.example/x?y=1", "https://elsewhere.example/x?y=1"},
 	}
-	if got := res.Header.Get("Location"); got != "/https://elsewhere.example/x?y=1" {
-		t.Errorf("Location = %q", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, _ := p.do(t, "GET", "/"+upstream.URL+"/to?code=301&loc="+url.QueryEscape(tt.loc), nil, nil)
+			if res.StatusCode != 301 {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			if got := res.Header.Get("Location"); got != tt.want {
+				t.Errorf("Location = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -12,6 +12,14 @@ import (
 // proxy request: /<target-url>.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
+	// Methods chi does not know (PURGE, lower-case trace) and wrong methods
+	// on the proxy's own routes still get the error contract.
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, codeMethodNotAllowed, r.Method+" is not supported here")
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, codeNotFound, errNotATarget.message)
+	})
 	r.Use(s.logRequests, s.recoverPanics, s.refuseMethods)
 
 	r.Method(http.MethodGet, "/healthz", s.handleHealthz())

@@ -69,14 +69,15 @@ func isTimeout(err error) bool {
 // restarts the timer; when it fires, the upstream request's context is
 // cancelled, the read fails, and ReverseProxy aborts the client's response.
 type upstreamWatchdog struct {
+	res     *http.Response
 	rc      io.ReadCloser
 	timer   *time.Timer
 	idle    time.Duration
 	expired atomic.Bool
 }
 
-func watchUpstream(rc io.ReadCloser, idle time.Duration, cancel context.CancelFunc) *upstreamWatchdog {
-	w := &upstreamWatchdog{rc: rc, idle: idle}
+func watchUpstream(res *http.Response, idle time.Duration, cancel context.CancelFunc) *upstreamWatchdog {
+	w := &upstreamWatchdog{res: res, rc: res.Body, idle: idle}
 	w.timer = time.AfterFunc(idle, func() {
 		w.expired.Store(true)
 		cancel()
@@ -89,6 +90,11 @@ func (w *upstreamWatchdog) Read(p []byte) (int, error) {
 	w.timer.Reset(w.idle)
 	if err != nil && w.expired.Load() {
 		return n, errUpstreamStalled
+	}
+	if err == io.EOF && len(w.res.Trailer) > 0 {
+		// Trailers arrive with the end of the body and are relayed after
+		// it: they get the same scrubbing as headers.
+		scrubResponseHeaders(w.res.Trailer)
 	}
 	return n, err
 }
