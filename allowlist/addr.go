@@ -68,21 +68,33 @@ func (p *Policy) checkAddr(ap netip.AddrPort, lead string) error {
 	return nil
 }
 
-// portAllowed: port 0 is never a destination; otherwise any port unless AllowPorts is set.
+// portAllowed: port 0 is never a destination. Without AllowPorts any port is allowed except
+// the ones browsers themselves refuse to fetch from (the Fetch standard's bad ports: SMTP,
+// IRC, LDAP, ...) and two plain-text protocols that tolerate HTTP-shaped input: a page must
+// not be able to speak to them from the proxy's address when it could not directly. An
+// operator who lists a port in AllowPorts allows it.
 func (p *Policy) portAllowed(port uint16) bool {
 	if port == 0 {
 		return false
 	}
 	if len(p.ports) == 0 {
-		return true
+		return !isBadPort(port)
 	}
 	_, ok := p.ports[port]
 	return ok
 }
 
+// privateAllowed: the operator's AllowPrivate exceptions. A cloud metadata address is only
+// allowed when listed exactly (a /32 or /128): opening a whole range such as 100.64.0.0/10
+// for an internal network must not open 100.100.100.200, nor 169.254.0.0/16 the instance
+// metadata service.
 func (p *Policy) privateAllowed(a netip.Addr) bool {
+	metadata := classify(a).class == "metadata"
 	for _, pr := range p.allowPrivate {
-		if pr.Contains(a) {
+		if !pr.Contains(a) {
+			continue
+		}
+		if !metadata || pr.IsSingleIP() {
 			return true
 		}
 	}

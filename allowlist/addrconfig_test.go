@@ -29,6 +29,16 @@ func TestCheckAddrAllowPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := mustPolicy(t, Config{AllowPrivate: prefixes})
+	exact := mustPolicy(t, Config{AllowPrivate: []netip.Prefix{netip.MustParsePrefix("169.254.169.254/32"), netip.MustParsePrefix("100.64.0.0/10")}})
+	if got := deniedClass(t, exact.CheckAddr(netip.MustParseAddrPort("169.254.169.254:80"))); got != "" {
+		t.Errorf("a metadata address listed exactly is refused: %q", got)
+	}
+	if got := deniedClass(t, exact.CheckAddr(netip.MustParseAddrPort("100.100.100.200:80"))); got != "metadata" {
+		t.Errorf("100.64.0.0/10 opened Alibaba's metadata address: %q", got)
+	}
+	if got := deniedClass(t, exact.CheckAddr(netip.MustParseAddrPort("100.64.1.2:80"))); got != "" {
+		t.Errorf("an allowed CGNAT address is refused: %q", got)
+	}
 	for _, c := range []struct{ addr, want string }{
 		{"127.0.0.1", ""},
 		{"127.255.255.255", ""},
@@ -36,7 +46,9 @@ func TestCheckAddrAllowPrivate(t *testing.T) {
 		{"10.1.2.3", ""},
 		{"::ffff:10.1.2.3", ""},
 		{"fd00::1", ""},
-		{"fd00:ec2::254", ""}, // inside an explicitly allowed prefix
+		{"fd00:ec2::1", ""}, // inside an explicitly allowed prefix
+		// Metadata addresses need an exact entry: a range never opens them.
+		{"fd00:ec2::254", "metadata"},
 		{"2002:7f00:1::1", ""},
 		{"64:ff9b::7f00:1", ""},
 		{"::1", "loopback"},
@@ -107,8 +119,16 @@ func TestCheckAddrPorts(t *testing.T) {
 		{p, "8.8.8.8:22", "port"},
 		{p, "8.8.8.8:0", "port"},
 		{p, "127.0.0.1:22", "port"},
-		{any, "8.8.8.8:22", ""},
+		// Without AllowPorts, the ports browsers refuse are refused too.
+		{any, "8.8.8.8:22", "port"},
+		{any, "8.8.8.8:25", "port"},
+		{any, "8.8.8.8:6379", "port"},
+		{any, "8.8.8.8:11211", "port"},
+		{any, "8.8.8.8:10080", "port"},
+		{any, "8.8.8.8:8080", ""},
+		{any, "8.8.8.8:443", ""},
 		{any, "8.8.8.8:65535", ""},
+		{mustPolicy(t, Config{AllowPorts: []uint16{25}}), "8.8.8.8:25", ""},
 		{any, "8.8.8.8:0", "port"},
 	} {
 		t.Run(c.addr, func(t *testing.T) {

@@ -157,7 +157,9 @@ func ambiguousPath(decoded, raw string) bool {
 		return true
 	}
 	for seg := range strings.SplitSeq(decoded, "/") {
-		if seg == "." || seg == ".." {
+		// Path parameters: Tomcat, Jetty and Spring drop ";..." before routing, so
+		// /v1/..;/admin reaches /admin there.
+		if seg == "." || seg == ".." || strings.ContainsRune(seg, ';') {
 			return true
 		}
 	}
