@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// TestLandingPage loads the proxy's own landing page, keeps light and dark
+// screenshots of it, and uses the "try it" form as a person would: type a
+// URL, click Send, read the result panel.
+func TestLandingPage(t *testing.T) {
+	up := startUpstream(t)
+	p := startProxy(t, allowUpstream)
+	ctx := needBrowser(t).tab(t)
+	do(t, ctx,
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(p.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("try-form")),
+	)
+
+	// app.js ran under the page's Content-Security-Policy: it wrote the
+	// browser's own origin into the examples and showed the copy buttons.
+	if got := eval[string](t, ctx, `document.querySelector(".js-base").textContent`); got != p.URL {
+		t.Errorf("examples show base %q, want %q", got, p.URL)
+	}
+	if eval[bool](t, ctx, `document.querySelector("button[data-copy]").hidden`) {
+		t.Error("copy buttons are still hidden: app.js did not run")
+	}
+
+	t.Run("screenshots", func(t *testing.T) {
+		defer setColorScheme(t, ctx, "")
+		setColorScheme(t, ctx, "light")
+		light := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
+		screenshot(t, ctx, "landing.png")
+
+		setColorScheme(t, ctx, "dark")
+		if !eval[bool](t, ctx, `matchMedia("(prefers-color-scheme: dark)").matches`) {
+			t.Fatal("dark color scheme emulation did not apply")
+		}
+		if dark := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); dark == light {
+			t.Errorf("dark scheme background %s is the light one: the page has no dark style", dark)
+		}
+		screenshot(t, ctx, "landing-dark.png")
+	})
+
+	t.Run("try it: upstream answer", func(t *testing.T) {
+		target := up.URL + "/plain"
+		tryIt(t, ctx, target, "The upstream answered 200")
+
+		if got := eval[string](t, ctx, `document.querySelector("#try-result .badge").textContent`); got != "200" {
+			t.Errorf("shown status %q, want 200", got)
+		}
+		headers := shownHeaders(t, ctx)
+		if headers["x-custom"] != "custom-value" || headers["x-final-url"] != target {
+			t.Errorf("shown headers %v, want x-custom: custom-value and x-final-url: %s", headers, target)
+		}
+		if body := eval[string](t, ctx, `document.querySelector("#try-result pre.body").textContent`); body != "hello from upstream" {
+			t.Errorf("shown body %q, want %q", body, "hello from upstream")
+		}
+		got := up.requests("/plain")
+		if len(got) != 1 || got[0].Method != http.MethodGet || got[0].Header.Get("X-Requested-With") != "corsbridge" {
+			t.Errorf("upstream got %+v, want one GET with X-Requested-With: corsbridge", got)
+		}
+		elementScreenshot(t, ctx, "#try", "try-ok.png")
+	})
+
+	t.Run("try it: proxy refusal", func(t *testing.T) {
+		tryIt(t, ctx, "http://localhost:"+up.port()+"/plain", "corsbridge refused the request: target_forbidden")
+
+		if got := eval[string](t, ctx, `document.querySelector("#try-result .badge").textContent`); got != "403" {
+			t.Errorf("shown status %q, want 403", got)
+		}
+		banner := eval[string](t, ctx, `document.querySelector("#try-result .banner.bad").textContent`)
+		if !strings.HasPrefix(banner, "corsbridge refused: target_forbidden") {
+			t.Errorf("banner %q, want it to start with %q", banner, "corsbridge refused: target_forbidden")
+		}
+		if headers := shownHeaders(t, ctx); headers["x-corsbridge-error"] != "target_forbidden" {
+			t.Errorf("shown headers %v, want x-corsbridge-error: target_forbidden", headers)
+		}
+		if n := len(up.all()); n != 1 {
+			t.Errorf("upstream got %d requests, want only the first test's 1", n)
+		}
+		elementScreenshot(t, ctx, "#try", "try-refused.png")
+	})
+}
+
+// tryIt types target over the URL field, clicks Send and waits until the status
+// line starts with status.
+func tryIt(t *testing.T, ctx context.Context, target, status string) {
+	t.Helper()
+	do(t, ctx,
+		// Select what the field holds and type over it. (chromedp.Clear only
+		// resets the value attribute, not what was typed before.)
+		chromedp.Focus(chromedp.ID("try-url")),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.SendKeys(chromedp.ID("try-url"), target),
+		chromedp.Click(chromedp.CSS(`#try-form button[type="submit"]`)),
+	)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`!document.getElementById("try-result").hidden && document.getElementById("try-status").textContent.startsWith(`+jsString(status)+`)`,
+		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		shown := eval[string](t, ctx, `document.getElementById("try-status").textContent + " | " + document.getElementById("try-result").textContent`)
+		t.Fatalf("try it with %s: want status %q, page shows %q (%v)", target, status, shown, err)
+	}
+}
+
+// shownHeaders reads the response headers the result panel lists.
+func shownHeaders(t *testing.T, ctx context.Context) map[string]string {
+	t.Helper()
+	return eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll("#try-result dl.headers dt")]
+		.map((dt) => [dt.textContent, dt.nextElementSibling.textContent]))`)
+}
+
+// setColorScheme emulates prefers-color-scheme, with reduced motion so the
+// page's colour transitions do not run into a screenshot, and waits until
+// nothing animates; "" restores the defaults.
+func setColorScheme(t *testing.T, ctx context.Context, scheme string) {
+	t.Helper()
+	params := emulation.SetEmulatedMediaParams{}
+	if scheme != "" {
+		params.Features = []*emulation.MediaFeature{
+			{Name: "prefers-color-scheme", Value: scheme},
+			{Name: "prefers-reduced-motion", Value: "reduce"},
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, params); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "transitions to end", `document.getAnimations().length === 0`, 5*time.Second)
+}
+
+// screenshot keeps a full-page PNG in the output directory and, with
+// CORSBRIDGE_E2E_UPDATE_DOCS=1, in docs/ for the README.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeOutput(t, name, png)
+	if os.Getenv("CORSBRIDGE_E2E_UPDATE_DOCS") == "1" {
+		path := filepath.Join("..", "docs", name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("updated %s", path)
+	}
+}
+
+func elementScreenshot(t *testing.T, ctx context.Context, selector, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(selector)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeOutput(t, name, png)
+}
