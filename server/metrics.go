@@ -39,7 +39,7 @@ type metrics struct {
 // first scrape and rate() works on it.
 var allErrorCodes = []errorCode{
 	codeInvalidTarget, codeHeaderRequired, codeNotFound, codeOriginForbidden, codeTargetForbidden,
-	codeMethodNotAllowed, codeBodyTooLarge, codeRateLimited, codeUpstreamUnreachable,
+	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeUpstreamUnreachable,
 	codeResponseTooLarge, codeUpstreamTimeout, codeLoopDetected, codeUnavailable, codeInternal,
 }
 

@@ -28,7 +28,14 @@ type Config struct {
 	MaxHeaderBytes    int
 	LogFormat         string
 	LogLevel          slog.Level
+	MetricsAddr       string // a separate listener for /metrics; empty: none
+	// Effective is every setting's value as applied, by flag name, secrets
+	// redacted: the start-up log line.
+	Effective []slog.Attr
 }
+
+// MetricsEnabled: metrics are recorded only when something can scrape them.
+func (c Config) MetricsEnabled() bool { return c.Server.ServeMetrics || c.MetricsAddr != "" }
 
 // Defaults of the binary's own settings.
 const (
@@ -45,7 +52,7 @@ type usageError struct{ err error }
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
-// errHelp: --help was asked for and printed; exit 0.
+// errHelp: --help or --version was asked for and printed; exit 0.
 var errHelp = errors.New("help requested")
 
 // setting is one configuration knob: a flag, its environment variable, any
@@ -185,6 +192,12 @@ func settings() []setting {
 		{Flag: "log-level", Env: "CORSBRIDGE_LOG_LEVEL", Default: "info",
 			Usage: "log level: debug, info, warn or error",
 			apply: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+		{Flag: "metrics", Env: "CORSBRIDGE_METRICS", Default: "false",
+			Usage: "serve Prometheus /metrics on the main port too; only for instances that are not public (public ones use --metrics-addr)",
+			apply: func(c *Config, v string) (err error) { c.Server.ServeMetrics, err = strconv.ParseBool(v); return }},
+		{Flag: "metrics-addr", Env: "CORSBRIDGE_METRICS_ADDR", Default: "",
+			Usage: "serve Prometheus /metrics on this separate listen address (127.0.0.1:9090, or :9090 on a private network); empty: no metrics listener",
+			apply: func(c *Config, v string) error { c.MetricsAddr = strings.TrimSpace(v); return nil }},
 	}
 }
 
@@ -194,6 +207,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 	all := settings()
 	fs := flag.NewFlagSet("corsbridge", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	values := make(map[string]*flagValue, len(all))
 	for _, s := range all {
 		v := &flagValue{value: s.Default, isBool: s.Default == "true" || s.Default == "false"}
@@ -206,6 +220,10 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 			return Config{}, errHelp
 		}
 		return Config{}, &usageError{err}
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, versionString())
+		return Config{}, errHelp
 	}
 	if fs.NArg() > 0 {
 		return Config{}, &usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
@@ -242,6 +260,11 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 			}
 			return Config{}, &usageError{fmt.Errorf("%s=%q: %w", source, value, err)}
 		}
+		shown := value
+		if s.Secret {
+			shown = redactURL(value)
+		}
+		cfg.Effective = append(cfg.Effective, slog.String(s.Flag, shown))
 	}
 	cfg.RateLimit.TrustedProxyHeader = cfg.Server.TrustedProxyHeader
 	if err := cfg.RateLimit.Validate(); err != nil {
@@ -285,7 +308,9 @@ func writeHelp(w io.Writer, all []setting) {
 	fmt.Fprint(w, "Usage: corsbridge [flags]\n\n"+
 		"A CORS proxy: GET /https://api.example.com/x fetches the URL server-to-server\n"+
 		"and answers with CORS headers. Every flag is also an environment variable;\n"+
-		"flags win over the environment.\n\n")
+		"flags win over the environment.\n\n"+
+		"  corsbridge --version      print the version\n"+
+		"  corsbridge healthcheck    probe /healthz of the configured address; exit 0 if healthy, 1 if not\n\n")
 	for _, s := range all {
 		def := s.Default
 		if def == "" {

@@ -9,6 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/redis/go-redis/v9"
 
@@ -22,6 +26,9 @@ import (
 // done, then drain. main only supplies the process's real arguments,
 // environment and streams, so tests can run the binary in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return healthcheck(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if errors.Is(err, errHelp) {
 		return nil
@@ -29,6 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	cfg.Server.Version = versionString()
 	logger := newLogger(cfg, stderr)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -36,9 +44,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on %s (metrics): %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 
 	allow := cfg.Allow
 	allow.SelfAddrs = selfAddrs(ln.Addr())
+	if metricsLn != nil {
+		// A proxied request must not reach the metrics listener either.
+		allow.SelfAddrs = append(allow.SelfAddrs, selfAddrs(metricsLn.Addr())...)
+	}
 	policy, err := allowlist.New(allow)
 	if err != nil {
 		return &usageError{err}
@@ -52,8 +71,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// logs each change of Redis availability once.
 		redis.SetLogger(ratelimit.RedisLog{Logger: logger, Level: slog.LevelDebug})
 	}
+	registry, err := newRegistry(cfg)
+	if err != nil {
+		return err
+	}
 	limits := cfg.RateLimit
-	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits})
+	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits, Metrics: registry})
 	if err != nil {
 		return &usageError{err}
 	}
@@ -69,15 +92,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "version", cfg.Server.Version)
+	metricsErr := make(chan error, 1)
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = newMetricsServer(srv.MetricsHandler(), logger)
+		go func() { metricsErr <- metricsSrv.Serve(metricsLn) }()
+	}
+	startAttrs := []any{"addr", ln.Addr().String(), "version", cfg.Server.Version}
+	if metricsLn != nil {
+		startAttrs = append(startAttrs, "metrics_addr", metricsLn.Addr().String())
+	}
+	startAttrs = append(startAttrs, slog.Group("config", anySlice(cfg.Effective)...))
+	logger.Info("listening", startAttrs...)
 
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-metricsErr:
+		_ = httpSrv.Close()
+		<-serveErr
+		return fmt.Errorf("serve metrics: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
 	srv.Drain()
+	if metricsSrv != nil {
+		// Scrapes are short; the metrics listener does not wait for the
+		// proxy's grace period.
+		_ = metricsSrv.Close()
+		<-metricsErr
+	}
 	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 	defer cancel()
 	if err := httpSrv.Shutdown(graceCtx); err != nil {
@@ -143,4 +187,44 @@ func siteInfo(cfg Config) web.Info {
 		info.AllowPorts = append(info.AllowPorts, fmt.Sprint(p))
 	}
 	return info
+}
+
+// newRegistry builds the private Prometheus registry, with the Go runtime
+// and process collectors, when metrics are enabled; nil otherwise, and the
+// proxy records none.
+func newRegistry(cfg Config) (*prometheus.Registry, error) {
+	if !cfg.MetricsEnabled() {
+		return nil, nil
+	}
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+// newMetricsServer serves /metrics alone, on its own listener, so a public
+// instance can keep it on a private address.
+func newMetricsServer(metrics http.Handler, logger *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+}
+
+func anySlice(attrs []slog.Attr) []any {
+	out := make([]any, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+	}
+	return out
 }
