@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,10 +17,15 @@ import (
 // the benchmark allows it.
 const benchOrigin = "https://app.example"
 
-// allTargets is every target, in the order each round runs them.
-var allTargets = []string{
+// defaultTargets run unless -targets says otherwise, in this order each round.
+var defaultTargets = []string{
 	"direct", "plain", "corsbridge", "corsbridge-redis", "nginx", "cors-anywhere", "cors-anywhere-keepalive",
 }
+
+// extraTargets run only when named: plain-keepalive is the plain proxy with
+// 256 idle upstream connections per host instead of the standard library's
+// 2, which shows how much of the plain reference's deficit is reconnection.
+var extraTargets = []string{"plain-keepalive"}
 
 // Config is one benchmark run.
 type Config struct {
@@ -36,7 +42,21 @@ type Config struct {
 	Source         string // module directory to build from
 	CacheDir       string // where cors-anywhere is installed by npm
 	KeepDir        bool
-	Profile        string // non-empty: profile corsbridge under load into this directory instead
+	Profile        string   // non-empty: profile corsbridge under load into this directory instead
+	CorsbridgeEnv  []string // extra KEY=VALUE for corsbridge instances (GOGC=400, ...)
+}
+
+// envList collects a repeated KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q: want KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 func parseConfig(args []string, stderr io.Writer) (Config, error) {
@@ -56,11 +76,12 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.Threads, "threads", 2, "wrk threads of the throughput run")
 	fs.StringVar(&stream, "stream", "1GiB", "body size of the streaming test (KiB, MiB, GiB suffixes); 0 skips it")
 	fs.StringVar(&pin, "pin", "none", `CPU pinning with taskset: "none", "split" (load generator on CPU 0; proxy, upstream and Redis on CPU 1), or "load=LIST,proxy=LIST,upstream=LIST" with taskset -c lists`)
-	fs.StringVar(&targets, "targets", strings.Join(allTargets, ","), "targets to run, comma-separated")
+	fs.StringVar(&targets, "targets", strings.Join(defaultTargets, ","), "targets to run, comma-separated; also: "+strings.Join(extraTargets, ", "))
 	fs.StringVar(&c.Corsbridge, "corsbridge", "", "corsbridge binary to test; empty builds ./cmd/corsbridge from -src with go build")
 	fs.StringVar(&c.Source, "src", ".", "module directory -corsbridge is built from")
 	fs.StringVar(&c.CacheDir, "cache", filepath.Join(cache, "corsbridge-bench"), "directory holding cors-anywhere (npm install --prefix DIR/cors-anywhere cors-anywhere)")
 	fs.BoolVar(&c.KeepDir, "keep", false, "keep the temporary directory (configs, logs) and print its path")
+	fs.Var((*envList)(&c.CorsbridgeEnv), "corsbridge-env", "KEY=VALUE added to every corsbridge instance's environment (repeatable), e.g. GOGC=400")
 	fs.StringVar(&c.Profile, "profile", "", "instead of the comparison, write cpu.pprof and allocs.pprof of corsbridge's handler under load to this directory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -101,12 +122,9 @@ func parseTargets(s string) ([]string, error) {
 		if name == "" {
 			continue
 		}
-		found := false
-		for _, known := range allTargets {
-			found = found || known == name
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(allTargets, ", "))
+		known := append(slices.Clone(defaultTargets), extraTargets...)
+		if !slices.Contains(known, name) {
+			return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(known, ", "))
 		}
 		out = append(out, name)
 	}

@@ -92,7 +92,10 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 	for _, t := range cfg.Targets {
 		want[t] = true
 	}
-	if want["corsbridge"] || want["corsbridge-redis"] || cfg.Profile != "" {
+	if cfg.Profile != "" {
+		want = map[string]bool{} // the profiled server is this tool's own subcommand
+	}
+	if want["corsbridge"] || want["corsbridge-redis"] {
 		if l.corsbridge, err = buildCorsbridge(ctx, cfg, dir); err != nil {
 			return fail(err)
 		}
@@ -143,6 +146,9 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 		}
 	}
 	l.cfg.Targets = kept
+	if cfg.Profile != "" {
+		return l, cleanup, nil
+	}
 	fmt.Fprintf(stderr, "corsbridge-bench: %d rounds, pin %s, targets %v, dir %s\n", cfg.Rounds, cfg.Pin, kept, dir)
 	return l, cleanup, nil
 }

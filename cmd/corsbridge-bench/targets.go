@@ -59,8 +59,10 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	switch target {
 	case "plain":
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr)
+	case "plain-keepalive":
+		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr, "-max-idle-per-host", "256")
 	case "corsbridge", "corsbridge-redis":
-		env := cleanEnv(l.corsbridgeEnv(addr)...)
+		env := append(cleanEnv(l.corsbridgeEnv(addr)...), l.cfg.CorsbridgeEnv...)
 		if target == "corsbridge-redis" {
 			env = append(env, "REDIS_URL="+l.redisURL)
 		}
