@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 )
@@ -110,11 +112,19 @@ func answerRequests(c net.Conn) {
 	}
 }
 
-// newBenchServer builds the full proxy as production runs it: an origin and
-// a target allowlist, 127.0.0.0/8 as the one private exception, local rate
-// limits far above what a benchmark sends, and a JSON log. The tests' outer
-// loopback guard stays on, so nothing leaves the machine.
-func newBenchServer(b *testing.B, logOut io.Writer, limits bool) *Server {
+// features selects what newBenchServer turns on beyond the policy.
+type features struct {
+	log, limits, metrics bool
+}
+
+var allFeatures = features{log: true, limits: true, metrics: true}
+
+// newBenchServer builds the proxy as production runs it: an origin and a
+// target allowlist, 127.0.0.0/8 as the one private exception, and, as f
+// says, local rate limits far above what a benchmark sends, a JSON log to
+// io.Discard and Prometheus metrics. The tests' outer loopback guard stays
+// on, so nothing leaves the machine.
+func newBenchServer(b *testing.B, f features) *Server {
 	b.Helper()
 	policy, err := allowlist.New(allowlist.Config{
 		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
@@ -125,10 +135,13 @@ func newBenchServer(b *testing.B, logOut io.Writer, limits bool) *Server {
 		b.Fatalf("allowlist.New: %v", err)
 	}
 	d := Deps{Config: DefaultConfig(), Policy: policy, DialControl: loopbackOnly}
-	if logOut != nil {
-		d.Logger = slog.New(slog.NewJSONHandler(logOut, nil))
+	if f.log {
+		d.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	if limits {
+	if f.metrics {
+		d.Metrics = prometheus.NewRegistry()
+	}
+	if f.limits {
 		huge := ratelimit.Limit{Requests: ratelimit.MaxRequests, Window: time.Second}
 		d.RateLimit = &ratelimit.Config{Origin: huge, Client: huge}
 	}
@@ -251,7 +264,7 @@ func BenchmarkProxy(b *testing.B) {
 		reportOver(b, run(b, front.URL, path), direct)
 	})
 	b.Run("corsbridge", func(b *testing.B) {
-		front := httptest.NewServer(newBenchServer(b, io.Discard, true))
+		front := httptest.NewServer(newBenchServer(b, allFeatures))
 		defer front.Close()
 		reportOver(b, run(b, front.URL, path), direct)
 	})
@@ -272,7 +285,7 @@ func (w *discardWriter) Flush()                      {}
 // BenchmarkHandler calls each handler's ServeHTTP directly, without the
 // client connection, so the numbers are the handler's and the upstream
 // round trip's. The corsbridge variants take one feature away at a time to
-// price it: the JSON log, the rate limiter.
+// price it: the JSON log, the rate limiter, the metrics.
 func BenchmarkHandler(b *testing.B) {
 	upstream := newBenchUpstream(b)
 	var plain perOp
@@ -311,7 +324,14 @@ func BenchmarkHandler(b *testing.B) {
 	}
 
 	b.Run("plain", func(b *testing.B) { plain = run(b, newPlainProxy(b)) })
-	b.Run("corsbridge", func(b *testing.B) { over(b, run(b, newBenchServer(b, io.Discard, true))) })
-	b.Run("corsbridge-nolog", func(b *testing.B) { over(b, run(b, newBenchServer(b, nil, true))) })
-	b.Run("corsbridge-nolimits", func(b *testing.B) { over(b, run(b, newBenchServer(b, io.Discard, false))) })
+	b.Run("corsbridge", func(b *testing.B) { over(b, run(b, newBenchServer(b, allFeatures))) })
+	b.Run("corsbridge-nolog", func(b *testing.B) {
+		over(b, run(b, newBenchServer(b, features{limits: true, metrics: true})))
+	})
+	b.Run("corsbridge-nolimits", func(b *testing.B) {
+		over(b, run(b, newBenchServer(b, features{log: true, metrics: true})))
+	})
+	b.Run("corsbridge-nometrics", func(b *testing.B) {
+		over(b, run(b, newBenchServer(b, features{log: true, limits: true})))
+	})
 }

@@ -18,13 +18,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
 )
 
 // runProfiled serves corsbridge's handler wired as cmd/corsbridge wires it
-// with the benchmark's settings (see corsbridgeEnv), plus pprof on a second
+// with the benchmark's settings (see corsbridgeEnv: policy, SSRF guard,
+// local limits, JSON log, metrics recorded), plus pprof on a second
 // loopback address. The binary itself exposes no pprof, so this is how its
 // hot path is profiled under load.
 func runProfiled(ctx context.Context, args []string) error {
@@ -66,6 +69,7 @@ func runProfiled(ctx context.Context, args []string) error {
 		Policy:    policy,
 		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
 		RateLimit: &ratelimit.Config{Origin: huge, Client: huge},
+		Metrics:   prometheus.NewRegistry(),
 	})
 	if err != nil {
 		return err

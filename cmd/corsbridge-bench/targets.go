@@ -62,7 +62,11 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	case "plain-keepalive":
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr, "-max-idle-per-host", "256")
 	case "corsbridge", "corsbridge-redis":
-		env := append(cleanEnv(l.corsbridgeEnv(addr)...), l.cfg.CorsbridgeEnv...)
+		metricsPort, perr := freePort()
+		if perr != nil {
+			return nil, perr
+		}
+		env := append(cleanEnv(l.corsbridgeEnv(addr, metricsPort)...), l.cfg.CorsbridgeEnv...)
 		if target == "corsbridge-redis" {
 			env = append(env, "REDIS_URL="+l.redisURL)
 		}
@@ -98,10 +102,11 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 
 // corsbridgeEnv is production's feature set: an origin and a target
 // allowlist, the SSRF guard with loopback as the one private exception,
-// per-origin and per-client limits far above what the benchmark sends, and
-// a JSON log (to the instance's log file). The response limit is raised so
-// the streaming test fits under it.
-func (l *lab) corsbridgeEnv(addr string) []string {
+// per-origin and per-client limits far above what the benchmark sends,
+// Prometheus metrics on a separate loopback listener, and a JSON log (to the
+// instance's log file). The response limit is raised so the streaming test
+// fits under it.
+func (l *lab) corsbridgeEnv(addr string, metricsPort int) []string {
 	return []string{
 		"CORSBRIDGE_ADDR=" + addr,
 		"CORSBRIDGE_ALLOW_PRIVATE=127.0.0.0/8",
@@ -111,6 +116,7 @@ func (l *lab) corsbridgeEnv(addr string) []string {
 		"CORSBRIDGE_CLIENT_RATE_LIMIT=1000000/1s",
 		"CORSBRIDGE_MAX_RESPONSE_BODY=" + strconv.FormatInt(max(l.cfg.StreamBytes+1<<20, 100<<20), 10),
 		"CORSBRIDGE_LOG_FORMAT=json",
+		"CORSBRIDGE_METRICS_ADDR=127.0.0.1:" + strconv.Itoa(metricsPort),
 	}
 }
 
