@@ -26,7 +26,8 @@ type requestInfo struct {
 	upstreamStart time.Time
 	upstreamDone  time.Time
 	upstreamErr   error
-	body          *clientBody // the request body, when there is one
+	body          *clientBody         // the request body, when there is one
+	w             http.ResponseWriter // the client's response, for deadlines set off the request path
 	// cancelUpstream aborts the upstream exchange (the idle watchdog).
 	cancelUpstream context.CancelFunc
 	clientGone     bool
@@ -63,6 +64,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
+		info.w = rec
 		defer func() {
 			aborted := recover()
 			status := rec.status

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/corsbridge/corsbridge/allowlist"
 )
@@ -210,6 +211,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			rc:   http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBody),
 			ctl:  http.NewResponseController(w),
 			idle: s.cfg.BodyIdleTimeout,
+		}
+		if s.cfg.BodyTimeout > 0 {
+			body.deadline = time.Now().Add(s.cfg.BodyTimeout)
 		}
 		infoFrom(r).body = body
 		r.Body = body

@@ -223,7 +223,7 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	s.cors.allowOrigin(h, info.origin)
 	s.cors.exposeUpstream(h)
 	if res.Body != nil && res.Body != http.NoBody && info.cancelUpstream != nil {
-		res.Body = watchUpstream(res, s.cfg.UpstreamIdleTimeout, info.cancelUpstream)
+		res.Body = watchUpstream(res, s.cfg.UpstreamIdleTimeout, info.cancelUpstream, info.w)
 	}
 	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
 		res.Body = &limitedBody{rc: res.Body, remaining: s.cfg.MaxResponseBody}

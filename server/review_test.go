@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Regression tests for findings of the security review.
@@ -116,5 +118,78 @@ func TestUnknownMethodsGetTheErrorContract(t *testing.T) {
 			res, body := p.do(t, tt.method, tt.path, nil, nil)
 			checkErrorContract(t, res, body, tt.status, tt.code)
 		})
+	}
+}
+
+func TestTricklingBodyCutAtTheBodyTimeout(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer upstream.Close()
+	host := strings.TrimPrefix(upstream.URL, "http://")
+	p := newProxy(t, func(d *Deps) {
+		d.Config.BodyIdleTimeout = 300 * time.Millisecond
+		d.Config.BodyTimeout = time.Second
+	})
+	conn := rawClient(t, p)
+	_, _ = io.WriteString(conn, "POST /http://"+host+"/ HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\nContent-Length: 60000\r\n\r\n")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // one byte every 100ms: never a pause long enough for the idle timeout
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				if _, err := io.WriteString(conn, "x"); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("a trickling body is still open: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 408 {
+		t.Errorf("status %d, want 408", res.StatusCode)
+	}
+}
+
+func TestClientThatStopsReadingIsCutOff(t *testing.T) {
+	upstreamDone := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(upstreamDone)
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			select {
+			case <-r.Context().Done():
+				return
+			default:
+			}
+		}
+	}))
+	defer upstream.Close()
+	p := newProxy(t, func(d *Deps) { d.Config.UpstreamIdleTimeout = 300 * time.Millisecond })
+	conn := rawClient(t, p)
+	_, _ = io.WriteString(conn, "GET /"+upstream.URL+"/ HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\n\r\n")
+	// Read nothing: the proxy's writes block once the socket buffers fill.
+	select {
+	case <-upstreamDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay to a client that stopped reading is still running after 10s")
+	}
+	// The handler itself returned (its log line is written last) while the
+	// client still holds the connection open: no goroutine stays blocked
+	// writing to it.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.Logs.String(), `"msg":"request"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler is still blocked writing to a client that does not read")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -31,6 +31,7 @@ const (
 	DefaultCORSMaxAge      = 600 * time.Second
 	DefaultBodyIdleTimeout = 30 * time.Second
 	DefaultUpstreamIdle    = 120 * time.Second
+	DefaultBodyTimeout     = 5 * time.Minute
 )
 
 // DefaultRequireHeader returns the headers of which a request must carry at
@@ -46,6 +47,7 @@ type Config struct {
 	UpstreamTimeout      time.Duration
 	UpstreamIdleTimeout  time.Duration // longest pause inside an upstream response body
 	BodyIdleTimeout      time.Duration // longest pause while a client sends a request body
+	BodyTimeout          time.Duration // longest time a client may take to send a whole request body
 	CORSMaxAge           time.Duration
 	RequireHeader        []string // empty: no header required
 	PrivateNetworkAccess bool     // answer Chrome's Private Network Access preflights
@@ -67,6 +69,7 @@ func DefaultConfig() Config {
 		UpstreamTimeout:     DefaultUpstreamTimeout,
 		UpstreamIdleTimeout: DefaultUpstreamIdle,
 		BodyIdleTimeout:     DefaultBodyIdleTimeout,
+		BodyTimeout:         DefaultBodyTimeout,
 		CORSMaxAge:          DefaultCORSMaxAge,
 		RequireHeader:       DefaultRequireHeader(),
 	}
@@ -87,6 +90,8 @@ func (c Config) Validate() error {
 		return errors.New("upstream idle timeout must be positive")
 	case c.BodyIdleTimeout <= 0:
 		return errors.New("request body idle timeout must be positive")
+	case c.BodyTimeout <= 0:
+		return errors.New("request body timeout must be positive")
 	case c.CORSMaxAge < 0 || c.CORSMaxAge > 24*time.Hour:
 		return errors.New("CORS max age must be between 0s and 24h")
 	}

@@ -20,18 +20,23 @@ var errClientStalled = errors.New("client stopped sending the request body")
 // deadline forward; the deadline is cleared at the end of the body so it
 // cannot cut the connection later, while the response streams.
 type clientBody struct {
-	rc      io.ReadCloser
-	ctl     *http.ResponseController
-	idle    time.Duration
-	stalled atomic.Bool // read by the error handler, set by the transport's writer
-	done    bool
+	rc       io.ReadCloser
+	ctl      *http.ResponseController
+	idle     time.Duration
+	deadline time.Time   // the whole body must have arrived by then: a trickle is not a pause
+	stalled  atomic.Bool // read by the error handler, set by the transport's writer
+	done     bool
 }
 
 func (b *clientBody) Read(p []byte) (int, error) {
 	if b.done {
 		return b.rc.Read(p)
 	}
-	_ = b.ctl.SetReadDeadline(time.Now().Add(b.idle))
+	next := time.Now().Add(b.idle)
+	if !b.deadline.IsZero() && b.deadline.Before(next) {
+		next = b.deadline
+	}
+	_ = b.ctl.SetReadDeadline(next)
 	n, err := b.rc.Read(p)
 	switch {
 	case err == nil:
@@ -63,11 +68,14 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// upstreamWatchdog aborts an upstream exchange whose response body stops
-// flowing: an upstream that sends headers and then stalls would otherwise
-// hold the client, the connection and a goroutine for ever. Every read
-// restarts the timer; when it fires, the upstream request's context is
-// cancelled, the read fails, and ReverseProxy aborts the client's response.
+// upstreamWatchdog aborts a relay that stops moving: an upstream that sends
+// headers and then stalls, or a client that stops reading, would otherwise
+// hold a connection each side and a goroutine for ever. Every read from the
+// upstream restarts the timer, and a write to a client that does not read
+// blocks the next read, so the timer covers both. When it fires, the
+// upstream request's context is cancelled and the client's write deadline
+// passes: whichever side is stuck fails, and ReverseProxy aborts the
+// client's response.
 type upstreamWatchdog struct {
 	res     *http.Response
 	rc      io.ReadCloser
@@ -76,11 +84,14 @@ type upstreamWatchdog struct {
 	expired atomic.Bool
 }
 
-func watchUpstream(res *http.Response, idle time.Duration, cancel context.CancelFunc) *upstreamWatchdog {
+func watchUpstream(res *http.Response, idle time.Duration, cancel context.CancelFunc, client http.ResponseWriter) *upstreamWatchdog {
 	w := &upstreamWatchdog{res: res, rc: res.Body, idle: idle}
 	w.timer = time.AfterFunc(idle, func() {
 		w.expired.Store(true)
 		cancel()
+		if client != nil {
+			_ = http.NewResponseController(client).SetWriteDeadline(time.Now())
+		}
 	})
 	return w
 }
