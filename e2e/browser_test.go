@@ -21,11 +21,14 @@ import (
 // own tab in its own browser context (separate cache, cookies and preflight
 // cache), so tests cannot see each other's state.
 type browser struct {
-	root    context.Context // holds the browser; its first tab stays blank
-	cancel  context.CancelFunc
-	sink    *sink
-	profile string
+	root   context.Context // holds the browser; its first tab stays blank
+	cancel context.CancelFunc
+	sink   *sink
 }
+
+// errNoChromium: no browser is installed. Only this lets a test skip, and
+// only outside CI; a browser that is there but fails is a failure.
+var errNoChromium = errors.New("chromium not found on PATH")
 
 // chromiumPath finds the browser: CORSBRIDGE_E2E_CHROMIUM, else chromium on
 // PATH (Debian's package installs /usr/bin/chromium).
@@ -35,7 +38,7 @@ func chromiumPath() (string, error) {
 	}
 	p, err := exec.LookPath("chromium")
 	if err != nil {
-		return "", errors.New("chromium not found on PATH")
+		return "", errNoChromium
 	}
 	return p, nil
 }
@@ -85,7 +88,7 @@ func startBrowser(profile string) (*browser, error) {
 	}
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), browserFlags(exe, profile, s.addr())...)
 	root, rootCancel := chromedp.NewContext(allocCtx)
-	b := &browser{root: root, sink: s, profile: profile, cancel: func() {
+	b := &browser{root: root, sink: s, cancel: func() {
 		rootCancel()
 		allocCancel()
 	}}
@@ -104,9 +107,9 @@ func (b *browser) close() error {
 	err := chromedp.Cancel(b.root)
 	b.cancel()
 	b.sink.close()
-	if n := len(b.sink.redirected); n > 0 {
+	if held := b.sink.held(); len(held) > 0 {
 		fmt.Fprintf(os.Stderr, "e2e: chromium sent %d background requests to the loopback sink: %s\n",
-			n, strings.Join(b.sink.redirected, "; "))
+			len(held), strings.Join(held, "; "))
 	}
 	if hits := b.sink.take(); len(hits) > 0 {
 		err = errors.Join(err, fmt.Errorf("chromium tried to reach beyond loopback: %s", strings.Join(hits, "; ")))
@@ -116,10 +119,9 @@ func (b *browser) close() error {
 
 // tab opens a new tab in a new browser context for t, closed when t ends.
 // Every action on it is bounded by testTimeout. When t ends, anything the
-// browser tried to send beyond loopback during t fails it.
+// browser tried to send beyond loopback since the last check fails it.
 func (b *browser) tab(t *testing.T) context.Context {
 	t.Helper()
-	b.sink.take()
 	bounded, cancelTimeout := context.WithTimeout(b.root, testTimeout)
 	ctx, cancel := chromedp.NewContext(bounded, chromedp.WithNewBrowserContext())
 	t.Cleanup(func() {
@@ -191,6 +193,13 @@ func (s *sink) take() []string {
 	hits := s.hits
 	s.hits = nil
 	return hits
+}
+
+// held returns the requests of background services the flags point here.
+func (s *sink) held() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.redirected...)
 }
 
 func (s *sink) close() {

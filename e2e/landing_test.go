@@ -17,9 +17,9 @@ import (
 // screenshots of it, and uses the "try it" form as a person would: type a
 // URL, click Send, read the result panel.
 func TestLandingPage(t *testing.T) {
+	ctx := needBrowser(t).tab(t)
 	up := startUpstream(t)
 	p := startProxy(t, allowUpstream)
-	ctx := needBrowser(t).tab(t)
 	do(t, ctx,
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(p.URL+"/"),

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -96,17 +97,21 @@ func inCI() bool {
 	return err == nil && ci
 }
 
-// needBrowser fails the test without a browser under CI and skips it
-// elsewhere, naming what is missing.
+// needBrowser returns the shared browser. Without one it fails the test,
+// except that a missing chromium outside CI skips it, naming what is
+// missing.
 func needBrowser(t *testing.T) *browser {
 	t.Helper()
 	if e2e.browser != nil {
 		return e2e.browser
 	}
-	if inCI() {
-		t.Fatalf("real-browser tests need chromium (apt-get install chromium, or make test): %v", e2e.browserErr)
+	if !errors.Is(e2e.browserErr, errNoChromium) {
+		t.Fatalf("chromium did not start: %v", e2e.browserErr)
 	}
-	t.Skipf("skipping real-browser test: %v (apt-get install chromium, or set CORSBRIDGE_E2E_CHROMIUM; under CI=true this fails)", e2e.browserErr)
+	if inCI() {
+		t.Fatalf("real-browser tests need chromium (make test installs it; or apt-get install chromium): %v", e2e.browserErr)
+	}
+	t.Skipf("skipping real-browser test: %v (apt-get install chromium, or set CORSBRIDGE_E2E_CHROMIUM; with CI=true this fails)", e2e.browserErr)
 	return nil
 }
 

@@ -10,9 +10,9 @@ import (
 // the test has seen the first one in the page, so a proxy that buffered the
 // stream would fail here.
 func TestEventSourceStreams(t *testing.T) {
+	ctx := openPage(t, startPage(t))
 	up := startUpstream(t)
 	p := startProxy(t, allowUpstream)
-	ctx := openPage(t, startPage(t))
 
 	eval[bool](t, ctx, `(() => {
 		window.sse = { events: [], errors: 0 };
