@@ -132,15 +132,14 @@ func statusClass(status int) string {
 
 // observe records a finished request.
 func (m *metrics) observe(info *requestInfo, status int, bytesOut int64, aborted bool) {
-	c := m.byCode[info.code]
-	switch {
-	case info.code == "":
+	var c prometheus.Counter
+	if info.code == "" {
 		if class := status / 100; class >= 1 && class <= 5 {
 			c = m.byClass[class]
 		} else {
 			c = m.requests.WithLabelValues("other", "none")
 		}
-	case c == nil || info.code.status()/100 != status/100:
+	} else if c = m.byCode[info.code]; c == nil || info.code.status()/100 != status/100 {
 		// A code with another status than its own: not expected, but
 		// counted rather than lost.
 		c = m.requests.WithLabelValues(statusClass(status), string(info.code))
