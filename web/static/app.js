@@ -7,7 +7,7 @@
   const origin = location.origin;
   const BODY_LIMIT = 4096;
   const TIMEOUT_MS = 30000;
-  const OUR_HEADERS = /^(x-request-url|x-final-url|x-ratelimit-|x-corsbridge-|retry-after$)/;
+  const OUR_HEADERS = /^(x-request-url|x-request-id$|x-final-url|x-ratelimit-|x-corsbridge-|retry-after$)/;
 
   // The server guessed its own address from the Host header; the browser
   // knows the real one, scheme included, even behind a TLS-terminating proxy.
