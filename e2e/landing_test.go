@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,16 @@ func TestLandingPage(t *testing.T) {
 		headers := shownHeaders(t, ctx)
 		if headers["x-custom"] != "custom-value" || headers["x-final-url"] != target {
 			t.Errorf("shown headers %v, want x-custom: custom-value and x-final-url: %s", headers, target)
+		}
+		// The panel marks the proxy's own headers apart from the upstream's.
+		ours := eval[[]string](t, ctx, `[...document.querySelectorAll("#try-result dl.headers dt.ours")].map((dt) => dt.textContent)`)
+		for _, name := range []string{"x-final-url", "x-request-id", "x-request-url", "x-ratelimit-limit"} {
+			if !slices.Contains(ours, name) {
+				t.Errorf("%s is not marked as the proxy's own header; marked: %v", name, ours)
+			}
+		}
+		if slices.Contains(ours, "x-custom") {
+			t.Error("the upstream's x-custom is marked as the proxy's own header")
 		}
 		if body := eval[string](t, ctx, `document.querySelector("#try-result pre.body").textContent`); body != "hello from upstream" {
 			t.Errorf("shown body %q, want %q", body, "hello from upstream")
