@@ -27,7 +27,7 @@ func TestLandingShowsPolicy(t *testing.T) {
 				"Request body</dt><dd>up to 10 MiB",
 				"Response body</dt><dd>up to 50 MiB",
 				"Redirects</dt><dd>up to 5 followed",
-				"Target ports</dt><dd>any</dd>",
+				"Target ports</dt><dd>any, except those browsers refuse (25, 6667, ...)</dd>",
 				"refused; only public internet addresses can be targets",
 				`<span class="version">v1.2.3</span>`,
 				// A cross-origin page needs no header of its own; a terminal does.
