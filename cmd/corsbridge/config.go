@@ -87,6 +87,18 @@ func settings() []setting {
 		{Flag: "upstream-timeout", Env: "CORSBRIDGE_UPSTREAM_TIMEOUT", Default: "30s",
 			Usage: "how long to wait for the upstream's response headers; longer is 504",
 			apply: func(c *Config, v string) (err error) { c.Server.UpstreamTimeout, err = time.ParseDuration(v); return }},
+		{Flag: "upstream-idle-timeout", Env: "CORSBRIDGE_UPSTREAM_IDLE_TIMEOUT", Default: "120s",
+			Usage: "longest pause inside an upstream response body (event streams included) before the response is aborted",
+			apply: func(c *Config, v string) (err error) {
+				c.Server.UpstreamIdleTimeout, err = time.ParseDuration(v)
+				return
+			}},
+		{Flag: "request-body-idle-timeout", Env: "CORSBRIDGE_REQUEST_BODY_IDLE_TIMEOUT", Default: "30s",
+			Usage: "longest pause while a client sends a request body; longer is 408",
+			apply: func(c *Config, v string) (err error) { c.Server.BodyIdleTimeout, err = time.ParseDuration(v); return }},
+		{Flag: "request-body-timeout", Env: "CORSBRIDGE_REQUEST_BODY_TIMEOUT", Default: "5m",
+			Usage: "longest time a client may take to send a whole request body, however steadily; longer is 408",
+			apply: func(c *Config, v string) (err error) { c.Server.BodyTimeout, err = time.ParseDuration(v); return }},
 		{Flag: "cors-max-age", Env: "CORSBRIDGE_CORS_MAX_AGE", Default: "600",
 			Usage: "Access-Control-Max-Age of preflight answers, in seconds (or a duration such as 10m)",
 			apply: func(c *Config, v string) (err error) { c.Server.CORSMaxAge, err = parseSeconds(v); return }},
