@@ -36,6 +36,15 @@ lint:
 unit:
 	$(GO) test -race -count=1 ./...
 
+# A bounded soak (loopback only, stops by itself): mixed traffic through two
+# instances sharing a Redis that is restarted midway. Exits 1 on any
+# unexpected error.
+SOAK_DURATION ?= 5m
+.PHONY: soak
+soak:
+	@./scripts/ensure-deps.sh
+	$(GO) run ./cmd/corsbridge-soak -duration $(SOAK_DURATION)
+
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
