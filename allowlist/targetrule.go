@@ -11,6 +11,7 @@ import (
 //	api.example.com           exactly that host
 //	*.example.com             any subdomain, at any depth; not the apex example.com
 //	api.example.com/v1/       that host, paths /v1 and /v1/... (segment boundary: not /v10)
+//	api.example.com/v1/*      the same
 //	203.0.113.7, [2001:db8::1]  an IP literal, in any spelling
 //	*                         any host
 //
@@ -91,6 +92,10 @@ func compileTarget(raw string) (targetPattern, *Error) {
 		if t.subs {
 			t.host = "." + h.name
 		}
+	}
+	// "api.example.com/v1/*" is how people write a prefix; it means "api.example.com/v1/".
+	if strings.HasSuffix(pathPart, "/*") {
+		pathPart = strings.TrimSuffix(pathPart, "*")
 	}
 	if pathPart != "" {
 		p, err := url.PathUnescape(pathPart)
