@@ -61,6 +61,10 @@ type Config struct {
 	// client address, e.g. "Fly-Client-IP"; empty means the TCP peer. See
 	// ClientIP. X-Forwarded-For and Forwarded are refused.
 	TrustedProxyHeader string
+	// Keys: requests may carry a key's own limit (WithKey). With Redis, the
+	// Limiter then connects even when Origin and Client are both off, so key
+	// counts are shared between instances.
+	Keys bool
 	// FailMode applies while Redis is unavailable; empty means FailOpen.
 	FailMode FailMode
 	// RedisURL shares the counters between instances (REDIS_URL, see
@@ -77,8 +81,8 @@ type Config struct {
 	// OnUnavailable writes the 503 response of FailClosed; Retry-After is
 	// already set. Nil writes a plain-text 503.
 	OnUnavailable http.HandlerFunc
-	// OnRefused, if set, is told which limit refused a request (LimitOrigin
-	// or LimitClient) just before OnLimited runs: for metrics and the request
+	// OnRefused, if set, is told which limit refused a request (LimitOrigin,
+	// LimitClient or LimitKey) just before OnLimited runs: for metrics and the request
 	// log. It must be cheap and must not write the response.
 	OnRefused func(r *http.Request, limit string)
 

@@ -48,7 +48,8 @@ const (
 
 // Limiter enforces a Config. Create it with New, stop it with Close.
 type Limiter struct {
-	origin, client *rule // nil when that limit is off
+	origin, client *rule         // nil when that limit is off
+	keyLocal       *localCounter // per-key counts without Redis or while it is down
 	exempt         exemptList
 	trustedHeader  string
 	failClosed     bool
@@ -94,6 +95,7 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		onUnavailable: cfg.OnUnavailable,
 		onRefused:     cfg.OnRefused,
 		log:           cfg.Logger,
+		keyLocal:      newLocalCounter(),
 	}
 	if !cfg.Origin.Off() {
 		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter()}
@@ -114,7 +116,7 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		}
 	}
-	if l.origin == nil && l.client == nil || cfg.Redis == nil && cfg.RedisURL == "" {
+	if l.origin == nil && l.client == nil && !cfg.Keys || cfg.Redis == nil && cfg.RedisURL == "" {
 		return l, nil
 	}
 
@@ -194,17 +196,23 @@ var errUnavailable = errors.New("ratelimit: redis unavailable")
 // Origin that is not a valid origin counts under one shared key).
 // The client limit is checked first, so requests it refuses do not use up the
 // origin's quota; requests the origin limit refuses still count for the
-// client, which did send them.
+// client, which did send them. A request whose context carries a key's limit
+// (WithKey) is counted against that limit alone.
 //
 // Allowed requests get X-RateLimit-Limit, -Remaining and -Reset (Unix time of
 // the window's end) of the limit with the fewest requests remaining. Refused
 // ones get those of the refusing limit plus Retry-After (seconds until a slot
 // frees, at least 1), then OnLimited writes the response.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
-	if l.origin == nil && l.client == nil {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k, ok := keyedFrom(r.Context()); ok {
+			l.serveKeyed(w, r, next, k)
+			return
+		}
+		if l.origin == nil && l.client == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
 		now := time.Now()
 		var tightest Decision
 		var counted bool
@@ -227,18 +235,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 				}
 			}
 			d, err := l.take(r.Context(), ru, ru.name+key, now)
-			if err != nil {
-				w.Header().Set("Retry-After", "1")
-				l.onUnavailable(w, r)
-				return
-			}
-			if !d.Allowed {
-				setHeaders(w.Header(), d)
-				w.Header().Set("Retry-After", strconv.FormatInt(int64(d.RetryAfter/time.Second), 10))
-				if l.onRefused != nil {
-					l.onRefused(r, ru.label)
-				}
-				l.onLimited(w, r)
+			if !l.admitted(w, r, ru, d, err) {
 				return
 			}
 			if !counted || d.Remaining < tightest.Remaining {
@@ -250,6 +247,41 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// serveKeyed counts a request under its key's own limit only.
+func (l *Limiter) serveKeyed(w http.ResponseWriter, r *http.Request, next http.Handler, k keyed) {
+	if k.limit.Off() {
+		next.ServeHTTP(w, r)
+		return
+	}
+	ru := rule{name: "key:", label: LimitKey, limit: k.limit, local: l.keyLocal}
+	d, err := l.take(r.Context(), &ru, ru.name+k.name, time.Now())
+	if !l.admitted(w, r, &ru, d, err) {
+		return
+	}
+	setHeaders(w.Header(), d)
+	next.ServeHTTP(w, r)
+}
+
+// admitted reports whether a request counted by ru may go on; when not, it
+// has written the 429 or 503.
+func (l *Limiter) admitted(w http.ResponseWriter, r *http.Request, ru *rule, d Decision, err error) bool {
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		l.onUnavailable(w, r)
+		return false
+	}
+	if d.Allowed {
+		return true
+	}
+	setHeaders(w.Header(), d)
+	w.Header().Set("Retry-After", strconv.FormatInt(int64(d.RetryAfter/time.Second), 10))
+	if l.onRefused != nil {
+		l.onRefused(r, ru.label)
+	}
+	l.onLimited(w, r)
+	return false
 }
 
 // setHeaders sets X-RateLimit-*, by their canonical keys ("X-Ratelimit-*")
