@@ -16,8 +16,9 @@ type sample struct {
 	Load       wrkResult // -c CONNECTIONS
 	Single     wrkResult // -c1
 	StreamMBps float64
-	RSSStream  int64 // peak RSS of a fresh process after the streaming test
-	RSSPeak    int64 // peak RSS after every run
+	RSSStream  int64         // peak RSS of a fresh process after the streaming test
+	RSSPeak    int64         // peak RSS after every run
+	CPUPerReq  time.Duration // the proxy's CPU time (all its processes) per request of the -c64 run
 	Err        error
 }
 
@@ -40,8 +41,8 @@ func compare(ctx context.Context, l *lab, stderr io.Writer) results {
 				fmt.Fprintf(stderr, "round %d %-24s error: %v\n", round, target, s.Err)
 				continue
 			}
-			fmt.Fprintf(stderr, "round %d %-24s %8.0f req/s  p50 %7s  p99 %7s  1-conn p50 %7s  stream %6.0f MB/s  rss %s/%s%s\n",
-				round, target, s.Load.Requests, us(s.Load.P50), us(s.Load.P99), us(s.Single.P50),
+			fmt.Fprintf(stderr, "round %d %-24s %8.0f req/s  p50 %7s  p99 %7s  cpu/req %6s  1-conn p50 %7s  stream %6.0f MB/s  rss %s/%s%s\n",
+				round, target, s.Load.Requests, us(s.Load.P50), us(s.Load.P99), us(s.CPUPerReq), us(s.Single.P50),
 				s.StreamMBps, mib(s.RSSStream), mib(s.RSSPeak), s.warnings())
 		}
 	}
@@ -96,8 +97,15 @@ func (l *lab) measure(ctx context.Context, target string) (s sample) {
 			return sample{Err: err}
 		}
 	}
+	var cpuBefore time.Duration
+	if in.proc != nil {
+		cpuBefore = cpuTime(in.proc.pid())
+	}
 	if s.Load, err = runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Duration, l.url(in, "/1k")); err != nil {
 		return sample{Err: err}
+	}
+	if in.proc != nil && s.Load.Completed > 0 {
+		s.CPUPerReq = (cpuTime(in.proc.pid()) - cpuBefore) / time.Duration(s.Load.Completed)
 	}
 	s.RSSPeak = rss()
 	return s

@@ -38,6 +38,7 @@ type Config struct {
 	Pin            pinning
 	Targets        []string
 	Corsbridge     string // binary; empty builds ./cmd/corsbridge
+	Candidate      string // a second corsbridge binary run as target "candidate", for A/B tests of a change
 	Source         string // module directory to build from
 	CacheDir       string // where cors-anywhere is installed by npm
 	KeepDir        bool
@@ -77,6 +78,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&pin, "pin", "none", `CPU pinning with taskset: "none", "split" (load generator on CPU 0; proxy, upstream and Redis on CPU 1), or "load=LIST,proxy=LIST,upstream=LIST" with taskset -c lists`)
 	fs.StringVar(&targets, "targets", strings.Join(defaultTargets, ","), "targets to run, comma-separated")
 	fs.StringVar(&c.Corsbridge, "corsbridge", "", "corsbridge binary to test; empty builds ./cmd/corsbridge from -src with go build")
+	fs.StringVar(&c.Candidate, "candidate", "", `a changed corsbridge binary, run as target "candidate" right after corsbridge with the same settings`)
 	fs.StringVar(&c.Source, "src", ".", "module directory -corsbridge is built from")
 	fs.StringVar(&c.CacheDir, "cache", filepath.Join(cache, "corsbridge-bench"), "directory holding cors-anywhere (npm install --prefix DIR/cors-anywhere cors-anywhere)")
 	fs.BoolVar(&c.KeepDir, "keep", false, "keep the temporary directory (configs, logs) and print its path")
@@ -96,6 +98,13 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	}
 	if c.Targets, err = parseTargets(targets); err != nil {
 		return c, fmt.Errorf("-targets: %w", err)
+	}
+	if c.Candidate != "" && !slices.Contains(c.Targets, "candidate") {
+		at := len(c.Targets)
+		if i := slices.Index(c.Targets, "corsbridge"); i >= 0 {
+			at = i + 1
+		}
+		c.Targets = slices.Insert(c.Targets, at, "candidate")
 	}
 	switch {
 	case c.Rounds < 1 || c.Rounds > 20:
@@ -121,7 +130,7 @@ func parseTargets(s string) ([]string, error) {
 		if name == "" {
 			continue
 		}
-		if !slices.Contains(defaultTargets, name) {
+		if !slices.Contains(defaultTargets, name) && name != "candidate" {
 			return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(defaultTargets, ", "))
 		}
 		out = append(out, name)

@@ -140,6 +140,29 @@ func peakRSS(pid int) (int64, error) {
 	return total, nil
 }
 
+// cpuTime sums user and system CPU time over pid and its descendants.
+func cpuTime(pid int) time.Duration {
+	var ticks int64
+	for _, p := range append([]int{pid}, descendants(pid)...) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		// After "pid (comm) ": state is field 3, utime 14, stime 15.
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			k, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + k
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
 func statusField(pid int, field string) (int64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {

@@ -39,6 +39,7 @@ var (
 	streamMB  metric = func(s sample) float64 { return s.StreamMBps }
 	rssStream metric = func(s sample) float64 { return float64(s.RSSStream) }
 	rssPeak   metric = func(s sample) float64 { return float64(s.RSSPeak) }
+	cpuPerReq metric = func(s sample) float64 { return float64(s.CPUPerReq) }
 )
 
 func (r results) median(target string, m metric) float64 {
@@ -84,28 +85,33 @@ func writeReport(w io.Writer, l *lab, r results) {
 	fmt.Fprintf(w, "\n## Results: medians of %d interleaved rounds\n\n", cfg.Rounds)
 	fmt.Fprintf(w, "wrk -t%d -c%d -d%v (after %v warm-up); 1-conn: wrk -t1 -c1 -d%v; stream: %s once per round; pin: %s; %d CPUs.\n\n",
 		cfg.Threads, cfg.Connections, cfg.Duration, cfg.Warmup, cfg.SingleDuration, sizeString(cfg.StreamBytes), cfg.Pin, numCPU())
-	fmt.Fprintln(w, "| target | req/s | p50 | p99 | 1-conn p50 | 1-conn over direct | stream MB/s | peak RSS, stream | peak RSS, all runs |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | req/s | p50 | p99 | CPU/req | 1-conn p50 | 1-conn over direct | stream MB/s | peak RSS, stream | peak RSS, all runs |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, t := range cfg.Targets {
 		over := "-"
 		if d, ok := r.overhead(t); ok && t != "direct" {
 			over = us(d)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", t,
-			r.median(t, reqs), us(time.Duration(r.median(t, p50))), us(time.Duration(r.median(t, p99))),
+		cpu := "-"
+		if c := r.median(t, cpuPerReq); c > 0 {
+			cpu = us(time.Duration(c))
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n", t,
+			r.median(t, reqs), us(time.Duration(r.median(t, p50))), us(time.Duration(r.median(t, p99))), cpu,
 			us(time.Duration(r.median(t, singleP50))), over, mbps(r.median(t, streamMB)),
 			mib(int64(r.median(t, rssStream))), mib(int64(r.median(t, rssPeak))))
 	}
-	for _, subject := range []string{"corsbridge", "corsbridge-redis"} {
+	for _, subject := range []string{"corsbridge", "candidate", "corsbridge-redis"} {
 		if len(r[subject]) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n| %s ÷ reference (median of per-round ratios) | req/s | p99 | stream MB/s |\n|---|---:|---:|---:|\n", subject)
+		fmt.Fprintf(w, "\n| %s ÷ reference (median of per-round ratios) | req/s | p99 | CPU/req | stream MB/s |\n|---|---:|---:|---:|---:|\n", subject)
 		for _, ref := range append([]string{"corsbridge"}, references...) {
 			if ref == subject || len(r[ref]) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", ref, times(r.ratio(subject, ref, reqs)), times(r.ratio(subject, ref, p99)), times(r.ratio(subject, ref, streamMB)))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", ref, times(r.ratio(subject, ref, reqs)), times(r.ratio(subject, ref, p99)),
+				times(r.ratio(subject, ref, cpuPerReq)), times(r.ratio(subject, ref, streamMB)))
 		}
 	}
 	writeChecks(w, r)

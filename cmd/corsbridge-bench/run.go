@@ -100,6 +100,11 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 			return fail(err)
 		}
 	}
+	if cfg.Candidate != "" && want["candidate"] {
+		if l.candidate, err = filepath.Abs(cfg.Candidate); err != nil || !exists(l.candidate) {
+			return fail(fmt.Errorf("-candidate %s: not found", cfg.Candidate))
+		}
+	}
 	if want["nginx"] {
 		if l.nginx, err = lookPath("nginx", "/usr/sbin/nginx"); err != nil {
 			note("nginx not found (apt-get install -y nginx-light): skipping the nginx reference")
@@ -159,6 +164,8 @@ func (l *lab) available(target string) bool {
 		return l.corsbridge != ""
 	case "corsbridge-redis":
 		return l.corsbridge != "" && l.redisURL != ""
+	case "candidate":
+		return l.candidate != ""
 	case "nginx":
 		return l.nginx != ""
 	case "cors-anywhere", "cors-anywhere-keepalive":

@@ -18,6 +18,7 @@ type lab struct {
 	dir        string
 	self       string // this tool's binary, for its subcommands
 	corsbridge string
+	candidate  string // -candidate, absolute
 	node       string // node binary; empty skips cors-anywhere
 	caModule   string // cors-anywhere's directory
 	nginx      string // empty skips nginx
@@ -61,7 +62,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr)
 	case "plain-keepalive":
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr, "-max-idle-per-host", "256")
-	case "corsbridge", "corsbridge-redis":
+	case "corsbridge", "corsbridge-redis", "candidate":
 		metricsPort, perr := freePort()
 		if perr != nil {
 			return nil, perr
@@ -70,7 +71,11 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 		if target == "corsbridge-redis" {
 			env = append(env, "REDIS_URL="+l.redisURL)
 		}
-		in.proc, err = startProc(target, cpus, env, logPath, l.corsbridge)
+		bin := l.corsbridge
+		if target == "candidate" {
+			bin = l.candidate
+		}
+		in.proc, err = startProc(target, cpus, env, logPath, bin)
 	case "nginx":
 		in.base = "http://" + addr
 		var conf string
