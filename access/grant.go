@@ -1,0 +1,54 @@
+package access
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/ratelimit"
+)
+
+// Grant is what a valid key or token allows: who it is (for the request log
+// and the rate-limit counter), its limit, its expiry and its scope. A Grant
+// is immutable.
+type Grant struct {
+	// Name is the key's name, or "token:<id>" for a signed token; the
+	// limiter counts under "key:"+Name. Never a secret.
+	Name  string
+	Limit ratelimit.Limit
+
+	expires time.Time            // zero: never
+	origins *allowlist.OriginSet // nil: any origin
+	targets *allowlist.TargetSet // nil: any target
+	token   bool
+}
+
+// check applies the grant's expiry and scope to one request.
+func (g *Grant) check(origin string, target *url.URL, now time.Time) *Error {
+	if !g.expires.IsZero() && !now.Before(g.expires) {
+		return g.pick(errKeyExpired, errTokenExpired)
+	}
+	if g.origins != nil && (origin == "" || !g.origins.Match(origin)) {
+		return g.pick(errKeyOrigin, errTokenOrigin)
+	}
+	if err := g.checkTarget(target); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkTarget applies the target scope, to the request and to every
+// redirect hop.
+func (g *Grant) checkTarget(target *url.URL) *Error {
+	if g.targets != nil && !g.targets.Match(target) {
+		return g.pick(errKeyTarget, errTokenTarget)
+	}
+	return nil
+}
+
+func (g *Grant) pick(key, token *Error) *Error {
+	if g.token {
+		return token
+	}
+	return key
+}

@@ -1,0 +1,158 @@
+package access
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis keys of the store. The hash tag puts them in one Redis Cluster slot,
+// so every change and every load is one MULTI transaction.
+const (
+	redisKeys         = "{corsbridge:access}:keys"          // hash: key name -> Key as JSON
+	redisOriginBlocks = "{corsbridge:access}:blocks:origin" // set of patterns
+	redisTargetBlocks = "{corsbridge:access}:blocks:target" // set of patterns
+	redisVersion      = "{corsbridge:access}:version"       // INCR on every change
+)
+
+// RedisStore keeps keys and blocks in Redis, shared by every instance. Each
+// change increments a version counter; instances poll it (one GET a second)
+// and reload the whole, small, data set when it moves.
+type RedisStore struct {
+	rdb redis.UniversalClient
+}
+
+// NewRedisStore uses rdb, which the caller keeps and closes.
+func NewRedisStore(rdb redis.UniversalClient) *RedisStore { return &RedisStore{rdb: rdb} }
+
+func (s *RedisStore) Version(ctx context.Context) (string, error) {
+	v, err := s.rdb.Get(ctx, redisVersion).Result()
+	if errors.Is(err, redis.Nil) {
+		return "0", nil
+	}
+	return v, err
+}
+
+func (s *RedisStore) Load(ctx context.Context) (Data, string, error) {
+	var version *redis.StringCmd
+	var keys *redis.MapStringStringCmd
+	var origins, targets *redis.StringSliceCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		version = p.Get(ctx, redisVersion)
+		keys = p.HGetAll(ctx, redisKeys)
+		origins = p.SMembers(ctx, redisOriginBlocks)
+		targets = p.SMembers(ctx, redisTargetBlocks)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Data{}, "", err
+	}
+	v, err := version.Result()
+	if errors.Is(err, redis.Nil) {
+		v = "0"
+	} else if err != nil {
+		return Data{}, "", err
+	}
+	var d Data
+	names := make([]string, 0, len(keys.Val()))
+	for name := range keys.Val() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var k Key
+		if err := json.Unmarshal([]byte(keys.Val()[name]), &k); err != nil || k.Name != name {
+			// Kept, so the instance reports it as invalid instead of
+			// silently dropping it.
+			k = Key{Name: name}
+		}
+		d.Keys = append(d.Keys, k)
+	}
+	d.Blocks.Origins = sorted(origins.Val())
+	d.Blocks.Targets = sorted(targets.Val())
+	return d, v, nil
+}
+
+func sorted(s []string) []string {
+	sort.Strings(s)
+	return s
+}
+
+func (s *RedisStore) AddKey(ctx context.Context, k Key) error {
+	data, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	var added *redis.BoolCmd
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		added = p.HSetNX(ctx, redisKeys, k.Name, data)
+		p.Incr(ctx, redisVersion)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !added.Val() {
+		return fmt.Errorf("key %q: %w", k.Name, ErrExists)
+	}
+	return nil
+}
+
+func (s *RedisStore) RevokeKey(ctx context.Context, name string) error {
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.HDel(ctx, redisKeys, name)
+		p.Incr(ctx, redisVersion)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n.Val() == 0 {
+		return fmt.Errorf("key %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+func blockSet(k Kind) string {
+	if k == KindOrigin {
+		return redisOriginBlocks
+	}
+	return redisTargetBlocks
+}
+
+func (s *RedisStore) AddBlock(ctx context.Context, kind Kind, pattern string) error {
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.SAdd(ctx, blockSet(kind), pattern)
+		p.Incr(ctx, redisVersion)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n.Val() == 0 {
+		return fmt.Errorf("%s block %q: %w", kind, pattern, ErrExists)
+	}
+	return nil
+}
+
+func (s *RedisStore) RemoveBlock(ctx context.Context, kind Kind, pattern string) error {
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.SRem(ctx, blockSet(kind), pattern)
+		p.Incr(ctx, redisVersion)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n.Val() == 0 {
+		return fmt.Errorf("%s block %q: %w", kind, pattern, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package access
+
+import (
+	"crypto/sha256"
+	"log/slog"
+	"slices"
+)
+
+// Data is everything a store holds: the keys (hashed) and the blocks. It is
+// also the keys file's format.
+type Data struct {
+	Keys   []Key  `json:"keys"`
+	Blocks Blocks `json:"blocks"`
+}
+
+// KeyNamed returns the key called name.
+func (d Data) KeyNamed(name string) (Key, bool) {
+	for _, k := range d.Keys {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// state is the compiled Data a Guard serves with; it is replaced whole on
+// every reload and never changed, so requests read it without locks.
+type state struct {
+	loaded  bool   // false until the store has answered once
+	version string // the store's version it was loaded at
+	keys    map[[sha256.Size]byte]*Grant
+	blocks  compiledBlocks
+	data    Data     // as loaded, valid entries only, for the next diff
+	invalid []string // entries skipped, for logging once
+}
+
+var emptyState = &state{}
+
+// compileState compiles d; invalid keys and blocks are skipped and listed.
+func compileState(d Data, version string) *state {
+	st := &state{loaded: true, version: version, keys: make(map[[sha256.Size]byte]*Grant, len(d.Keys))}
+	names := map[string]bool{}
+	for _, k := range d.Keys {
+		ck, err := k.compile()
+		switch {
+		case err != nil:
+			st.invalid = append(st.invalid, err.Error())
+			continue
+		case names[k.Name]:
+			st.invalid = append(st.invalid, "key "+k.Name+" is listed twice")
+			continue
+		}
+		names[k.Name] = true
+		st.keys[ck.hash] = ck.grant
+		st.data.Keys = append(st.data.Keys, k)
+	}
+	var errs []error
+	st.blocks, errs = compileBlocks(d.Blocks)
+	for _, err := range errs {
+		st.invalid = append(st.invalid, err.Error())
+	}
+	for _, p := range d.Blocks.Origins {
+		if CheckBlock(KindOrigin, p) == nil && !slices.Contains(st.data.Blocks.Origins, p) {
+			st.data.Blocks.Origins = append(st.data.Blocks.Origins, p)
+		}
+	}
+	for _, p := range d.Blocks.Targets {
+		if CheckBlock(KindTarget, p) == nil && !slices.Contains(st.data.Blocks.Targets, p) {
+			st.data.Blocks.Targets = append(st.data.Blocks.Targets, p)
+		}
+	}
+	return st
+}
+
+// logChanges writes one line per change from old to st: key added, changed
+// or revoked (by name, never the secret or its hash), block added or
+// removed. The first load is summarised in one line instead.
+func logChanges(log *slog.Logger, old, st *state) {
+	if !old.loaded {
+		log.Info("access: keys and blocks loaded",
+			"keys", len(st.data.Keys), "origin_blocks", len(st.data.Blocks.Origins), "target_blocks", len(st.data.Blocks.Targets))
+		return
+	}
+	for _, k := range st.data.Keys {
+		prev, ok := old.data.KeyNamed(k.Name)
+		switch {
+		case !ok:
+			log.Info("access: key added", "key", k.Name)
+		case !sameKey(prev, k):
+			log.Info("access: key changed", "key", k.Name)
+		}
+	}
+	for _, k := range old.data.Keys {
+		if _, ok := st.data.KeyNamed(k.Name); !ok {
+			log.Info("access: key revoked", "key", k.Name)
+		}
+	}
+	for _, kind := range []Kind{KindOrigin, KindTarget} {
+		for _, p := range *st.data.Blocks.list(kind) {
+			if !old.data.Blocks.Has(kind, p) {
+				log.Info("access: block added", "kind", string(kind), "pattern", p)
+			}
+		}
+		for _, p := range *old.data.Blocks.list(kind) {
+			if !st.data.Blocks.Has(kind, p) {
+				log.Info("access: block removed", "kind", string(kind), "pattern", p)
+			}
+		}
+	}
+}
+
+func sameKey(a, b Key) bool {
+	return a.Name == b.Name && a.SHA256 == b.SHA256 && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) &&
+		a.Rate == b.Rate && slices.Equal(a.Origins, b.Origins) && slices.Equal(a.Targets, b.Targets)
+}
