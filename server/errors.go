@@ -25,6 +25,10 @@ const (
 	codeLoopDetected        errorCode = "loop_detected"
 	codeUnavailable         errorCode = "unavailable"
 	codeRequestTimeout      errorCode = "request_timeout"
+	codeKeyRequired         errorCode = "key_required"
+	codeKeyForbidden        errorCode = "key_forbidden"
+	codeOriginBlocked       errorCode = "origin_blocked"
+	codeTargetBlocked       errorCode = "target_blocked"
 	codeInternal            errorCode = "internal_error"
 )
 
@@ -36,7 +40,9 @@ func (c errorCode) status() int {
 		return http.StatusBadRequest
 	case codeNotFound:
 		return http.StatusNotFound
-	case codeOriginForbidden, codeTargetForbidden:
+	case codeKeyRequired:
+		return http.StatusUnauthorized
+	case codeOriginForbidden, codeTargetForbidden, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked:
 		return http.StatusForbidden
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed

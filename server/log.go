@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/corsbridge/corsbridge/access"
 )
 
 // requestInfo collects, for one request, what the handlers learn and the
@@ -18,7 +20,7 @@ type requestInfo struct {
 	clientID      string    // the client's X-Request-Id, when safe to log
 	origin        string
 	bodyIn        countingBody // counts the request body as it is read
-	limitedBy     string       // the limit that refused the request: origin or client
+	limitedBy     string       // the limit that refused the request: origin, client or key
 	denyReason    string       // the policy's reason for a refusal, safe to log
 	target        *url.URL
 	replay        []byte
@@ -31,6 +33,7 @@ type requestInfo struct {
 	// cancelUpstream aborts the upstream exchange (the idle watchdog).
 	cancelUpstream context.CancelFunc
 	clientGone     bool
+	grant          *access.Grant // the request's valid access key or token, if any
 }
 
 type infoKey struct{}
@@ -50,9 +53,9 @@ func setRequestError(r *http.Request, code errorCode) {
 
 // logRequests gives every request its id (returned in X-Request-Id), counts
 // it in the metrics, and writes one line per request: request id, method,
-// origin, target host, status, bytes, durations, the proxy's error code and
-// the rate-limit backend. Never cookies, Authorization, paths or query
-// strings: they may carry secrets.
+// origin, target host, status, bytes, durations, the proxy's error code, the
+// access key's name and the rate-limit backend. Never cookies, Authorization,
+// keys, paths or query strings: they may carry secrets.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := &requestInfo{start: time.Now(), origin: r.Header.Get("Origin"), id: s.ids.next(), clientID: clientRequestID(r.Header)}
@@ -114,6 +117,9 @@ func (s *Server) logLine(r *http.Request, info *requestInfo, status int, bytesOu
 	}
 	if info.denyReason != "" {
 		attrs = append(attrs, slog.String("deny_reason", info.denyReason))
+	}
+	if info.grant != nil {
+		attrs = append(attrs, slog.String("key", info.grant.Name)) // the key's name, never its secret
 	}
 	if info.limitedBy != "" {
 		attrs = append(attrs, slog.String("limited_by", info.limitedBy))

@@ -41,6 +41,7 @@ var allErrorCodes = []errorCode{
 	codeInvalidTarget, codeHeaderRequired, codeNotFound, codeOriginForbidden, codeTargetForbidden,
 	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeUpstreamUnreachable,
 	codeResponseTooLarge, codeUpstreamTimeout, codeLoopDetected, codeUnavailable, codeInternal,
+	codeKeyRequired, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked,
 }
 
 // upstreamBuckets span a fast API (5 ms) to the default upstream timeout.
@@ -89,9 +90,9 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	}
 	limited := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "corsbridge_rate_limited_total",
-		Help: "Requests refused with 429, by the limit that refused them (origin or client).",
+		Help: "Requests refused with 429, by the limit that refused them (origin, client, or an access key's own).",
 	}, []string{"limit"})
-	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient} {
+	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
 		m.rateLimited[limit] = limited.WithLabelValues(limit)
 	}
 	for _, k := range allRefusals() {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
 )
 
@@ -113,6 +114,9 @@ func (s *Server) newRedirectClient(transport http.RoundTripper) *http.Client {
 			}
 			// Every hop passes the same policy as the first request.
 			if err := s.policy.CheckTarget(next.URL); err != nil {
+				return err
+			}
+			if err := s.checkAccessHop(next); err != nil {
 				return err
 			}
 			// http.Client would send the previous hop's full URL as Referer,
@@ -291,6 +295,8 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		s.writeError(w, r, codeRequestTimeout, "the request body stopped arriving")
 	case errors.As(err, &policyErr):
 		s.writePolicyError(w, r, policyErr)
+	case errors.As(err, new(*access.Error)):
+		s.writeAccessError(w, r, err)
 	case errors.As(err, &tooBig):
 		s.writeError(w, r, codeBodyTooLarge, "the request body exceeds the limit of "+formatBytes(s.cfg.MaxRequestBody))
 	case errors.Is(err, errResponseTooLarge):

@@ -39,6 +39,7 @@ func (s *Server) routes() http.Handler {
 		s.requireHeaders,
 		s.checkOrigin,
 		s.checkTarget,
+		s.checkAccess,
 		s.rateLimit,
 		s.limitBody,
 	).Handler(s.proxy)

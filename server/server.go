@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/web"
@@ -116,6 +117,10 @@ type Deps struct {
 	// Metrics, if set, gets the proxy's Prometheus collectors; nil records
 	// no metrics.
 	Metrics *prometheus.Registry
+	// Access applies keys, signed tokens and run-time blocks; nil knows no
+	// keys and blocks nothing (a presented key is refused). The caller
+	// closes it.
+	Access *access.Guard
 
 	// DialControl runs after the policy's own Control hook on every upstream
 	// dial. Tests use it as an outer guard that refuses any non-loopback
@@ -133,6 +138,7 @@ type Server struct {
 	logger          *slog.Logger
 	site            *web.Site
 	limiter         *ratelimit.Limiter
+	access          *access.Guard
 	cors            *cors
 	transport       *http.Transport
 	proxy           *httputil.ReverseProxy
@@ -162,6 +168,7 @@ func New(d Deps) (*Server, error) {
 		policy: d.Policy,
 		logger: d.Logger,
 		site:   d.Site,
+		access: d.Access,
 		cors:   newCORS(d.Policy.OriginsRestricted(), int(d.Config.CORSMaxAge/time.Second), d.Config.PrivateNetworkAccess),
 	}
 	for _, h := range d.Config.RequireHeader {
@@ -180,6 +187,10 @@ func New(d Deps) (*Server, error) {
 			return nil, err
 		}
 		s.registry, s.metrics = d.Metrics, m
+	}
+	if d.RateLimit == nil && d.Access != nil {
+		// Keys carry their own limits even when nothing else is limited.
+		d.RateLimit = &ratelimit.Config{}
 	}
 	if d.RateLimit != nil {
 		limiter, err := s.newLimiter(*d.RateLimit)
@@ -214,6 +225,7 @@ func (s *Server) Close() error {
 
 func (s *Server) newLimiter(cfg ratelimit.Config) (*ratelimit.Limiter, error) {
 	cfg.Logger = s.logger
+	cfg.Keys = s.access != nil
 	if cfg.TrustedProxyHeader == "" {
 		cfg.TrustedProxyHeader = s.cfg.TrustedProxyHeader
 	}
