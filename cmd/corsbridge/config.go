@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
@@ -22,6 +23,7 @@ type Config struct {
 	Server            server.Config
 	Allow             allowlist.Config
 	RateLimit         ratelimit.Config
+	Access            AccessConfig
 	ShutdownGrace     time.Duration
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
@@ -32,6 +34,15 @@ type Config struct {
 	// Effective is every setting's value as applied, by flag name, secrets
 	// redacted: the start-up log line.
 	Effective []slog.Attr
+}
+
+// AccessConfig is where access keys and blocks come from and whether a key
+// is required. Keys and blocks live in the keys file when one is set, else
+// in Redis when REDIS_URL is set.
+type AccessConfig struct {
+	RequireKey   bool
+	KeysFile     string
+	TokenSecrets []string // the first signs, all verify
 }
 
 // MetricsEnabled: metrics are recorded only when something can scrape them.
@@ -68,6 +79,8 @@ type setting struct {
 	apply   func(c *Config, value string) error
 	// applyAlias, when set, reads an alias whose format differs from Env's.
 	applyAlias func(c *Config, alias, value string) error
+	// redact shows a Secret setting in the start-up line; nil: redactURL.
+	redact func(string) string
 }
 
 func settings() []setting {
@@ -176,6 +189,18 @@ func settings() []setting {
 				_, err := ratelimit.ParseRedisURL(c.RateLimit.RedisURL)
 				return err
 			}},
+		{Flag: "require-key", Env: "CORSBRIDGE_REQUIRE_KEY", Default: "false",
+			Usage: "refuse requests without an access key or signed token (401 key_required); preflights never need one",
+			apply: func(c *Config, v string) (err error) { c.Access.RequireKey, err = strconv.ParseBool(v); return }},
+		{Flag: "keys-file", Env: "CORSBRIDGE_KEYS_FILE", Default: "",
+			Usage: "JSON file of access keys and blocks, reloaded when it changes (written by corsbridge admin); when set it is used instead of Redis for them",
+			apply: func(c *Config, v string) error { c.Access.KeysFile = strings.TrimSpace(v); return nil }},
+		{Flag: "token-secret", Env: "CORSBRIDGE_TOKEN_SECRET", Default: "", Secret: true, redact: redactAll,
+			Usage: "secrets for signed demo tokens, comma separated, 32+ characters each: the first signs (corsbridge token), every one verifies; prefer the environment to the flag",
+			apply: func(c *Config, v string) error {
+				c.Access.TokenSecrets = splitSecrets(v)
+				return access.Config{TokenSecrets: c.Access.TokenSecrets}.Validate()
+			}},
 		{Flag: "shutdown-grace", Env: "CORSBRIDGE_SHUTDOWN_GRACE", Default: "20s",
 			Usage: "on SIGTERM/SIGINT, how long in-flight requests may take to finish",
 			apply: func(c *Config, v string) (err error) { c.ShutdownGrace, err = time.ParseDuration(v); return }},
@@ -274,7 +299,11 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		}
 		shown := value
 		if s.Secret {
-			shown = redactURL(value)
+			redact := s.redact
+			if redact == nil {
+				redact = redactURL
+			}
+			shown = redact(value)
 		}
 		cfg.Effective = append(cfg.Effective, slog.String(s.Flag, shown))
 	}
@@ -312,8 +341,22 @@ func (c Config) validate() error {
 		return errors.New("idle timeout must be positive")
 	case c.MaxHeaderBytes < 4<<10:
 		return errors.New("max header bytes must be at least 4KiB")
+	case c.Access.RequireKey && c.Access.KeysFile == "" && c.RateLimit.RedisURL == "" && len(c.Access.TokenSecrets) == 0:
+		return errors.New("CORSBRIDGE_REQUIRE_KEY needs keys (CORSBRIDGE_KEYS_FILE or REDIS_URL) or CORSBRIDGE_TOKEN_SECRET, or nothing could pass")
 	}
 	return nil
+}
+
+// splitSecrets reads CORSBRIDGE_TOKEN_SECRET: comma separated, spaces
+// around each trimmed.
+func splitSecrets(v string) []string {
+	var out []string
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func writeHelp(w io.Writer, all []setting) {
@@ -322,7 +365,9 @@ func writeHelp(w io.Writer, all []setting) {
 		"and answers with CORS headers. Every flag is also an environment variable;\n"+
 		"flags win over the environment.\n\n"+
 		"  corsbridge --version      print the version\n"+
-		"  corsbridge healthcheck    probe /healthz of the configured address; exit 0 if healthy, 1 if not\n\n")
+		"  corsbridge healthcheck    probe /healthz of the configured address; exit 0 if healthy, 1 if not\n"+
+		"  corsbridge token ...      sign a demo token with CORSBRIDGE_TOKEN_SECRET (corsbridge token -h)\n"+
+		"  corsbridge admin ...      add and revoke keys, block origins and targets (corsbridge admin -h)\n\n")
 	for _, s := range all {
 		def := s.Default
 		if def == "" {

@@ -5,6 +5,14 @@ import (
 	"strings"
 )
 
+// redactAll hides a secret that is not a URL (a token secret) whole.
+func redactAll(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "(redacted)"
+}
+
 // redactURL hides the secrets of a URL setting (REDIS_URL) for the start-up
 // log: the password in the user info and every query parameter whose name
 // mentions a password, as in redis+sentinel's sentinel_password. A value

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
@@ -26,8 +27,15 @@ import (
 // done, then drain. main only supplies the process's real arguments,
 // environment and streams, so tests can run the binary in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, args[1:], getenv, stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "healthcheck":
+			return healthcheck(ctx, args[1:], getenv, stdout)
+		case "token":
+			return runToken(args[1:], getenv, stdout, stderr)
+		case "admin":
+			return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+		}
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if errors.Is(err, errHelp) {
@@ -76,7 +84,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	limits := cfg.RateLimit
-	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits, Metrics: registry})
+	var rdb redis.UniversalClient
+	if limits.RedisURL != "" {
+		// One client for the shared limits and the access store; closed
+		// after both (defers run last to first).
+		opts, err := ratelimit.ParseRedisURL(limits.RedisURL)
+		if err != nil {
+			return &usageError{err}
+		}
+		rdb = redis.NewUniversalClient(opts)
+		defer rdb.Close()
+		limits.Redis = rdb
+	}
+	guard, err := newGuard(ctx, cfg.Access, rdb, logger)
+	if err != nil {
+		return &usageError{err}
+	}
+	defer guard.Close()
+	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits, Metrics: registry, Access: guard})
 	if err != nil {
 		return &usageError{err}
 	}
@@ -132,6 +157,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	<-serveErr
 	logger.Info("stopped")
 	return nil
+}
+
+// newGuard builds the access guard: keys and blocks from the keys file when
+// one is set, else from Redis when there is one; tokens from the secrets.
+func newGuard(ctx context.Context, cfg AccessConfig, rdb redis.UniversalClient, logger *slog.Logger) (*access.Guard, error) {
+	gc := access.Config{RequireKey: cfg.RequireKey, TokenSecrets: cfg.TokenSecrets, Logger: logger}
+	switch {
+	case cfg.KeysFile != "":
+		store, err := access.OpenFileStore(cfg.KeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("CORSBRIDGE_KEYS_FILE: %w (create it with: corsbridge admin --keys-file %s keys add --name NAME)", err, cfg.KeysFile)
+		}
+		gc.Store = store
+	case rdb != nil:
+		gc.Store = access.NewRedisStore(rdb)
+	}
+	return access.New(ctx, gc)
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/ratelimit"
+)
+
+const adminUsage = `Usage: corsbridge admin [--redis-url URL | --keys-file PATH] COMMAND
+
+Manages access keys and run-time blocks where every instance reads them: in
+Redis (REDIS_URL), or in the keys file (CORSBRIDGE_KEYS_FILE) when one is
+set. Instances apply a change within a few seconds, without a restart.
+
+  keys add --name NAME [--expires 720h] [--rate 1000/1h] [--origin P]... [--target P]...
+                                  add a key and print its secret, once
+  keys list                       list keys (never their secrets)
+  keys revoke NAME                revoke a key
+  block origin|target PATTERN     refuse an origin (403 origin_blocked) or a target (403 target_blocked)
+  unblock origin|target PATTERN   lift a block
+  blocks list                     list blocks
+
+`
+
+// adminTimeout bounds one admin command's work against the store.
+const adminTimeout = 10 * time.Second
+
+// runAdmin is `corsbridge admin`.
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("corsbridge admin", adminUsage, stdout)
+	redisURL := fs.String("redis-url", getenv("REDIS_URL"), "Redis holding keys and blocks (default $REDIS_URL)")
+	keysFile := fs.String("keys-file", getenv("CORSBRIDGE_KEYS_FILE"), "keys file, used instead of Redis when set (default $CORSBRIDGE_KEYS_FILE)")
+	// Command flags, accepted anywhere on the line.
+	name := fs.String("name", "", "keys add: the key's name (letters, digits, '.', '_', '-')")
+	expires := fs.String("expires", "", "keys add: lifetime (720h) or an RFC 3339 time; empty: never")
+	rate := fs.String("rate", access.DefaultKeyRate, `keys add: the key's own limit, N/duration or "off"`)
+	var origins, targets listFlag
+	fs.Var(&origins, "origin", "keys add: an origin the key works from; repeatable; none: any")
+	fs.Var(&targets, "target", "keys add: a target pattern the key works for; repeatable; none: any")
+	cmd, err := parseInterleaved(fs, args)
+	if err != nil {
+		return helpOrUsage(fs, err)
+	}
+	if len(cmd) == 0 {
+		fs.Usage()
+		return &usageError{errors.New("admin: a command is required")}
+	}
+	store, closeStore, err := adminStore(*redisURL, *keysFile)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	defer cancel()
+
+	verb := strings.Join(cmd[:min(2, len(cmd))], " ")
+	switch {
+	case verb == "keys add" && len(cmd) == 2:
+		return adminAddKey(ctx, store, *name, *expires, *rate, origins, targets, stdout, stderr)
+	case verb == "keys list" && len(cmd) == 2:
+		return adminListKeys(ctx, store, stdout)
+	case verb == "keys revoke" && len(cmd) == 3:
+		if err := store.RevokeKey(ctx, cmd[2]); err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		fmt.Fprintf(stderr, "revoked key %q\n", cmd[2])
+		return nil
+	case (cmd[0] == "block" || cmd[0] == "unblock") && len(cmd) == 3:
+		return adminBlock(ctx, store, cmd[0] == "block", cmd[1], cmd[2], stderr)
+	case verb == "blocks list" && len(cmd) == 2:
+		return adminListBlocks(ctx, store, stdout)
+	}
+	return &usageError{fmt.Errorf("admin: unknown command %q; see corsbridge admin -h", strings.Join(cmd, " "))}
+}
+
+// adminStore opens the store the instances read: the keys file when set,
+// else Redis.
+func adminStore(redisURL, keysFile string) (access.Store, func(), error) {
+	switch {
+	case keysFile != "":
+		return access.NewFileStore(keysFile), func() {}, nil
+	case redisURL != "":
+		opts, err := ratelimit.ParseRedisURL(redisURL)
+		if err != nil {
+			return nil, nil, &usageError{fmt.Errorf("admin: REDIS_URL: %w", err)}
+		}
+		// The proxy's client gives up after milliseconds; an operator's
+		// command may cross the internet to a managed Redis.
+		opts.Dialer = nil // go-redis's own dialer, which does TLS too
+		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = 5*time.Second, 5*time.Second, 5*time.Second, 5*time.Second
+		rdb := redis.NewUniversalClient(opts)
+		return access.NewRedisStore(rdb), func() { rdb.Close() }, nil
+	}
+	return nil, nil, &usageError{errors.New("admin: set REDIS_URL or CORSBRIDGE_KEYS_FILE (or --redis-url, --keys-file) to the store the instances read")}
+}
+
+func adminAddKey(ctx context.Context, store access.Store, name, expires, rate string, origins, targets []string, stdout, stderr io.Writer) error {
+	if name == "" {
+		return &usageError{errors.New("admin: keys add needs --name")}
+	}
+	now := time.Now()
+	var exp time.Time
+	if expires != "" {
+		if d, err := time.ParseDuration(expires); err == nil && d > 0 {
+			exp = now.Add(d)
+		} else if t, err := time.Parse(time.RFC3339, expires); err == nil && t.After(now) {
+			exp = t
+		} else {
+			return &usageError{fmt.Errorf("admin: --expires %q: want a positive duration (720h) or a future RFC 3339 time", expires)}
+		}
+	}
+	k, secret, err := access.NewKey(name, exp, rate, origins, targets, now)
+	if err != nil {
+		return &usageError{fmt.Errorf("admin: %w", err)}
+	}
+	if err := store.AddKey(ctx, k); err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	fmt.Fprintln(stdout, secret)
+	fmt.Fprintf(stderr, "added key %q (rate %s, expires %s); its secret is printed once, above: store it now.\n"+
+		"Send it as the X-Corsbridge-Key header or the corsbridge_key query parameter.\n", k.Name, k.Rate, orNever(k.Expires))
+	return nil
+}
+
+func adminListKeys(ctx context.Context, store access.Store, stdout io.Writer) error {
+	d, _, err := store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tCREATED\tEXPIRES\tRATE\tORIGINS\tTARGETS")
+	now := time.Now()
+	for _, k := range d.Keys {
+		exp := orNever(k.Expires)
+		if !k.Expires.IsZero() && !now.Before(k.Expires) {
+			exp += " (expired)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Created.UTC().Format(time.RFC3339), exp, k.Rate, orAny(k.Origins), orAny(k.Targets))
+	}
+	return tw.Flush()
+}
+
+func adminBlock(ctx context.Context, store access.Store, block bool, kindText, pattern string, stderr io.Writer) error {
+	kind, err := access.ParseKind(kindText)
+	if err != nil {
+		return &usageError{fmt.Errorf("admin: %w", err)}
+	}
+	if !block {
+		if err := store.RemoveBlock(ctx, kind, pattern); err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		fmt.Fprintf(stderr, "unblocked %s %s\n", kind, pattern)
+		return nil
+	}
+	if err := access.CheckBlock(kind, pattern); err != nil {
+		return &usageError{fmt.Errorf("admin: %w", err)}
+	}
+	switch err := store.AddBlock(ctx, kind, pattern); {
+	case errors.Is(err, access.ErrExists):
+		fmt.Fprintf(stderr, "%s %s was already blocked\n", kind, pattern)
+	case err != nil:
+		return fmt.Errorf("admin: %w", err)
+	default:
+		fmt.Fprintf(stderr, "blocked %s %s\n", kind, pattern)
+	}
+	return nil
+}
+
+func adminListBlocks(ctx context.Context, store access.Store, stdout io.Writer) error {
+	d, _, err := store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	for _, p := range d.Blocks.Origins {
+		fmt.Fprintf(stdout, "origin\t%s\n", p)
+	}
+	for _, p := range d.Blocks.Targets {
+		fmt.Fprintf(stdout, "target\t%s\n", p)
+	}
+	return nil
+}
+
+func orNever(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orAny(list []string) string {
+	if len(list) == 0 {
+		return "any"
+	}
+	return strings.Join(list, ",")
+}

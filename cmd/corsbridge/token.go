@@ -1,0 +1,65 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/ratelimit"
+)
+
+const tokenUsage = `Usage: corsbridge token --origin ORIGIN --target PATTERN [--ttl 24h] [--rate 100/1h]
+
+Prints a demo token signed with the first secret of CORSBRIDGE_TOKEN_SECRET.
+It works only from its origins, only for its targets, until it expires and
+at its rate, and needs no storage: a demo page may embed it in its source.
+Pages send it as X-Corsbridge-Key or as the corsbridge_key query parameter.
+
+`
+
+// runToken is `corsbridge token`.
+func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("corsbridge token", tokenUsage, stdout)
+	var origins, targets listFlag
+	fs.Var(&origins, "origin", "origin the token works from (https://demo.example, https://*.demo.example); repeatable")
+	fs.Var(&targets, "target", "target pattern it works for (api.example.com/v1/*, *.example.com); repeatable")
+	ttl := fs.Duration("ttl", access.DefaultTokenTTL, "how long the token works")
+	rate := fs.String("rate", access.DefaultTokenRate, "its own rate limit, N/duration")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return helpOrUsage(fs, err)
+	}
+	if len(positional) > 0 {
+		return &usageError{fmt.Errorf("token: unexpected argument %q", positional[0])}
+	}
+	secrets := splitSecrets(getenv("CORSBRIDGE_TOKEN_SECRET"))
+	if len(secrets) == 0 {
+		return &usageError{errors.New("token: set CORSBRIDGE_TOKEN_SECRET to the secret the proxy verifies tokens with")}
+	}
+	if *ttl <= 0 {
+		return &usageError{errors.New("token: --ttl must be positive")}
+	}
+	limit, err := ratelimit.ParseLimit(*rate)
+	if err != nil {
+		return &usageError{fmt.Errorf("token: --rate: %w", err)}
+	}
+	now := time.Now()
+	expires := now.Add(*ttl).Truncate(time.Second)
+	tok, err := access.SignToken(secrets[0], access.Claims{
+		Origins: origins,
+		Targets: targets,
+		Expires: expires.Unix(),
+		Rate:    limit.String(),
+		Issued:  now.Unix(),
+	})
+	if err != nil {
+		return &usageError{fmt.Errorf("token: %w", err)}
+	}
+	fmt.Fprintln(stdout, tok)
+	fmt.Fprintf(stderr, "token: from %s, for %s, at %s, until %s (logged and counted as %s)\n",
+		strings.Join(origins, " "), strings.Join(targets, " "), limit, expires.UTC().Format(time.RFC3339), access.TokenID(tok))
+	return nil
+}
