@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,8 +63,9 @@ type composeFile struct {
 		DependsOn   map[string]struct {
 			Condition string `yaml:"condition"`
 		} `yaml:"depends_on"`
-		Restart         string `yaml:"restart"`
-		StopGracePeriod string `yaml:"stop_grace_period"`
+		Restart         string   `yaml:"restart"`
+		StopGracePeriod string   `yaml:"stop_grace_period"`
+		Volumes         []string `yaml:"volumes"`
 		Healthcheck     struct {
 			Test     []string `yaml:"test"`
 			Interval string   `yaml:"interval"`
@@ -71,6 +73,7 @@ type composeFile struct {
 			Retries  int      `yaml:"retries"`
 		} `yaml:"healthcheck"`
 	} `yaml:"services"`
+	Volumes map[string]any `yaml:"volumes"`
 }
 
 func TestDockerCompose(t *testing.T) {
@@ -122,15 +125,24 @@ func TestDockerCompose(t *testing.T) {
 	if len(redis.Healthcheck.Test) < 2 || redis.Healthcheck.Test[0] != "CMD" {
 		t.Errorf("redis healthcheck %q", redis.Healthcheck.Test)
 	}
+	// Access keys and blocks live in this Redis: they must survive a restart.
+	if i := slices.Index(redis.Command, "--appendonly"); i < 0 || i+1 >= len(redis.Command) || redis.Command[i+1] != "yes" {
+		t.Errorf("redis command %q does not persist keys and blocks (--appendonly yes)", redis.Command)
+	}
+	if len(redis.Volumes) == 0 || !strings.HasSuffix(redis.Volumes[0], ":/data") {
+		t.Errorf("redis volumes %q: /data is not on a volume", redis.Volumes)
+	}
 
 	// The commented examples name real settings with values corsbridge
-	// accepts.
+	// accepts, each uncommented into the file's environment.
 	example := regexp.MustCompile(`^\s*#\s*([A-Z][A-Z0-9_]+):\s*(\S+)`)
 	examples := 0
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if m := example.FindStringSubmatch(line); m != nil {
 			examples++
-			checkEnv(t, "docker-compose.yml example "+m[1], map[string]string{m[1]: m[2]})
+			env := maps.Clone(app.Environment)
+			env[m[1]] = m[2]
+			checkEnv(t, "docker-compose.yml example "+m[1], env)
 		}
 	}
 	if examples < 5 {
