@@ -132,7 +132,14 @@ func applyClientOptions(o *redis.UniversalOptions) {
 	o.WriteTimeout = redisIOTimeout
 	o.PoolTimeout = redisPoolTimeout
 	o.ContextTimeoutEnabled = true
-	o.MaxRetries = -1 // go-redis: -1 is no retries, 0 would be 3
+	// One immediate retry: after Redis restarts, the pool still holds
+	// connections to the old process, and the first command on one fails
+	// with EOF. Without a retry that single stale connection would send the
+	// limiter back to its fallback right after recovering. Timeouts are
+	// never retried for scripts, so a slow Redis still costs one timeout.
+	o.MaxRetries = 1
+	o.MinRetryBackoff = -1 // no sleep before the retry
+	o.MaxRetryBackoff = -1
 	o.Protocol = 2
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}

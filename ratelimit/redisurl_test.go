@@ -75,7 +75,7 @@ func TestParseRedisURL(t *testing.T) {
 			if (got.TLSConfig != nil) != tt.tls {
 				t.Fatalf("TLS %v, want %v", got.TLSConfig != nil, tt.tls)
 			}
-			if got.Protocol != 2 || !got.DisableIdentity || got.MaxRetries != -1 || got.DialerRetries != 1 ||
+			if got.Protocol != 2 || !got.DisableIdentity || got.MaxRetries != 1 || got.DialerRetries != 1 ||
 				got.DialTimeout != redisDialTimeout || got.ReadTimeout != redisIOTimeout ||
 				got.WriteTimeout != redisIOTimeout || got.PoolTimeout != redisPoolTimeout || got.Dialer == nil {
 				t.Fatalf("client options not applied: %+v", got)
