@@ -135,7 +135,11 @@ func (l *lab) stream(ctx context.Context, in *instance) (float64, error) {
 	return float64(r.Bytes) / r.Seconds / 1e6, nil
 }
 
+// us formats a latency; 0 is "not measured".
 func us(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
 	if d >= 10*time.Millisecond {
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 	}

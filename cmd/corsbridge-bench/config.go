@@ -68,6 +68,17 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	var stream, pin, targets string
 	fs := flag.NewFlagSet("corsbridge-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `corsbridge-bench compares corsbridge with a plain ReverseProxy, nginx and
+cors-anywhere on loopback (wrk, 1 KiB responses, a streamed body), then prints
+medians and ratios. See docs/performance.md.
+
+usage: corsbridge-bench [flags]
+       corsbridge-bench upstream|plain|profiled|fetch [flags]   (the processes it starts)
+
+`)
+		fs.PrintDefaults()
+	}
 	fs.IntVar(&c.Rounds, "rounds", 3, "interleaved rounds (A B C A B C ...); medians are over rounds")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "length of each throughput run (wrk -c CONNECTIONS)")
 	fs.DurationVar(&c.SingleDuration, "single-duration", 5*time.Second, "length of each single-connection run (wrk -t1 -c1)")
