@@ -1,13 +1,11 @@
 package access
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,8 @@ import (
 
 	"github.com/corsbridge/corsbridge/internal/redistest"
 	"github.com/corsbridge/corsbridge/ratelimit"
+
+	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
 
 // sharedRedisURL is REDIS_URL, or a redis-server TestMain started. Tests
@@ -62,22 +62,8 @@ func flushAccess(t *testing.T, c redis.UniversalClient) {
 	}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer captures a Guard's log lines.
+type syncBuffer struct{ logbuf.Buffer }
 
 func (b *syncBuffer) count(s string) int { return strings.Count(b.String(), s) }
 

@@ -1,21 +1,21 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
 
 // proxy is one corsbridge process, listening on 127.0.0.1.
 type proxy struct {
 	URL  string // http://127.0.0.1:<port>
-	logs *syncBuffer
+	logs *logbuf.Buffer
 	cmd  *exec.Cmd
 	done chan error
 }
@@ -25,7 +25,7 @@ type proxy struct {
 // The process gets SIGTERM when t ends and must exit 0 in time.
 func startProxy(t *testing.T, env ...string) *proxy {
 	t.Helper()
-	p := &proxy{logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proxy{logs: &logbuf.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(e2e.bin)
 	// Nothing from the developer's environment (REDIS_URL, CORSBRIDGE_*)
 	// may change what the scenario runs against.
@@ -120,21 +120,4 @@ type logLine struct {
 	Origin string `json:"origin"`
 	Status int    `json:"status"`
 	Target string `json:"target_host"`
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -110,7 +110,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			_, iters := run(b, h)
 			b.ReportMetric(float64(hook.n.Load())/float64(iters), "roundtrips/op")
 			if l.Status() != StatusHealthy {
-				b.Fatalf("fell back during the benchmark: %s", logs.buf.String())
+				b.Fatalf("fell back during the benchmark: %s", logs.String())
 			}
 		})
 	}

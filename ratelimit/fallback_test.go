@@ -1,33 +1,21 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/corsbridge/corsbridge/internal/logbuf"
 	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
 // logBuffer collects a Limiter's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ logbuf.Buffer }
 
 func (b *logBuffer) count(level string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), "level="+level+" ")
+	return strings.Count(b.String(), "level="+level+" ")
 }
 
 func (b *logBuffer) logger() *slog.Logger {
@@ -100,13 +88,13 @@ func TestFallbackAndRecovery(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond) // some failed probes
 		if n := logs.count("WARN"); n != round {
-			t.Fatalf("round %d: %d warnings logged, want one per outage:\n%s", round, n, logs.buf.String())
+			t.Fatalf("round %d: %d warnings logged, want one per outage:\n%s", round, n, logs.String())
 		}
 
 		restartRedis(t, srv)
 		waitStatus(t, l, StatusHealthy)
 		if n := logs.count("INFO"); n != round {
-			t.Fatalf("round %d: %d recoveries logged, want one per recovery:\n%s", round, n, logs.buf.String())
+			t.Fatalf("round %d: %d recoveries logged, want one per recovery:\n%s", round, n, logs.String())
 		}
 		origin := "after" + string(rune('0'+round)) + ".example"
 		if ok, limited := statuses("https://"+origin, 7); ok != 5 || limited != 2 || redisKeyCount(t, srv.URL(), "origin:"+origin) != 1 {
@@ -114,9 +102,9 @@ func TestFallbackAndRecovery(t *testing.T) {
 		}
 	}
 	if n := logs.count("WARN"); n != 2 {
-		t.Fatalf("%d warnings logged, want 2:\n%s", n, logs.buf.String())
+		t.Fatalf("%d warnings logged, want 2:\n%s", n, logs.String())
 	}
-	if strings.Contains(logs.buf.String(), "down.example") {
+	if strings.Contains(logs.String(), "down.example") {
 		t.Fatal("request details in the availability log")
 	}
 }
@@ -153,7 +141,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	restartRedis(t, srv)
 	waitStatus(t, l, StatusHealthy)
 	if logs.count("WARN") != 1 || logs.count("INFO") != 1 {
-		t.Fatalf("logs:\n%s", logs.buf.String())
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
 
@@ -190,8 +178,8 @@ func TestFailClosed(t *testing.T) {
 			t.Fatalf("exempt origin while closed: %d, want 200", code)
 		}
 	}
-	if logs.count("WARN") != 1 || !strings.Contains(logs.buf.String(), "fail_mode=closed") {
-		t.Fatalf("logs:\n%s", logs.buf.String())
+	if logs.count("WARN") != 1 || !strings.Contains(logs.String(), "fail_mode=closed") {
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 	restartRedis(t, srv)
 	waitStatus(t, l, StatusHealthy)

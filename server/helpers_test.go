@@ -17,6 +17,8 @@ import (
 
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/web"
+
+	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -52,14 +54,14 @@ type proxyFixture struct {
 	URL    string
 	Server *Server
 	Client *http.Client
-	Logs   *syncBuffer
+	Logs   *logbuf.Buffer
 }
 
 // newProxy starts the proxy on loopback with test defaults; options adjust
 // the dependencies before New.
 func newProxy(t *testing.T, options ...func(*Deps)) *proxyFixture {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	d := Deps{
 		Config:      DefaultConfig(),
 		Policy:      loopbackPolicy(t),
@@ -184,23 +186,6 @@ func checkErrorContract(t *testing.T, res *http.Response, body []byte, wantStatu
 	if !bytes.Contains(body, []byte(`"code":"`+wantCode+`"`)) || !bytes.Contains(body, []byte(`"message":"`)) {
 		t.Errorf("body = %s, want code %q and a message", body, wantCode)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func withSite(t *testing.T) func(*Deps) {

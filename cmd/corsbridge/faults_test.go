@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
 
 // buildBinary builds the real corsbridge binary, so the signal tests
@@ -31,7 +33,7 @@ func buildBinary(t *testing.T) string {
 type process struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *syncBuffer
+	stderr *logbuf.Buffer
 	exited chan error
 }
 
@@ -39,7 +41,7 @@ type process struct {
 func startProcess(t *testing.T, env ...string) *process {
 	t.Helper()
 	bin := buildBinary(t)
-	p := &process{stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &process{stderr: &logbuf.Buffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "--addr", "127.0.0.1:0")
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	p.cmd.Stderr = p.stderr
