@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // targetError says why a request path cannot be proxied, with the code the
@@ -147,6 +148,9 @@ func isSchemeName(s string) bool {
 func splitAuthority(authority string) (host, port string, err error) {
 	if authority == "" {
 		return "", "", invalidTarget("the target has no host")
+	}
+	if !utf8.ValidString(authority) {
+		return "", "", invalidTarget("the target host is not valid UTF-8")
 	}
 	if strings.ContainsRune(authority, '@') {
 		return "", "", invalidTarget("credentials in the target URL (user@host) are not allowed")
