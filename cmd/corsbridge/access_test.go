@@ -104,6 +104,8 @@ func TestAccessThroughRedisOnTwoInstances(t *testing.T) {
 	everywhere(t, insts, target, origin, secret, "key_forbidden")
 
 	for i, inst := range insts {
+		// The last line logged; buffered lines arrive in order.
+		waitForLog(t, inst, `"msg":"access: key revoked","key":"team"`)
 		logs := inst.logs.String()
 		for _, line := range []string{
 			`"msg":"access: key added","key":"team"`,
@@ -166,9 +168,8 @@ func TestAccessKeysFile(t *testing.T) {
 	admin(t, env, "unblock", "target", "127.0.0.1")
 	admin(t, env, "keys", "revoke", "first")
 	everywhere(t, insts, target, "https://app.example", first, "key_forbidden")
-	if logs := inst.logs.String(); !strings.Contains(logs, `"access: key revoked","key":"first"`) || !strings.Contains(logs, `"access: key added","key":"second"`) {
-		t.Errorf("logs:\n%s", logs)
-	}
+	waitForLog(t, inst, `"access: key revoked","key":"first"`)
+	waitForLog(t, inst, `"access: key added","key":"second"`)
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("keys file: %v %v", fi, err)
 	}
@@ -225,6 +226,7 @@ func TestTokenSubcommand(t *testing.T) {
 		}
 	}
 	for _, inst := range []*instance{rotated, dropped} {
+		syncLog(t, inst)
 		if logs := inst.logs.String(); strings.Contains(logs, oldSecret) || strings.Contains(logs, newSecret) || strings.Contains(logs, byOld) {
 			t.Errorf("the log holds a secret or a token:\n%s", logs)
 		}

@@ -45,7 +45,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	cfg.Server.Version = versionString()
-	logger := newLogger(cfg, stderr)
+	logOut := newLogWriter(stderr)
+	// Deferred first, so it runs last: every line, down to "stopped" and
+	// whatever the deferred closes below log, is written before run returns.
+	defer logOut.Close()
+	logger := newLogger(cfg, logOut)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -129,6 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	startAttrs = append(startAttrs, slog.Group("config", anySlice(cfg.Effective)...))
 	logger.Info("listening", startAttrs...)
+	_ = logOut.Flush()
 
 	select {
 	case err := <-serveErr:
@@ -140,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	_ = logOut.Flush()
 	srv.Drain()
 	if metricsSrv != nil {
 		// Scrapes are short; the metrics listener does not wait for the
@@ -176,12 +182,17 @@ func newGuard(ctx context.Context, cfg AccessConfig, rdb redis.UniversalClient, 
 	return access.New(ctx, gc)
 }
 
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
+// newLogger logs to w, buffered (see logWriter); warnings and errors are
+// flushed at once.
+func newLogger(cfg Config, w *logWriter) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
+	} else {
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(logFlusher{Handler: h, out: w})
 }
 
 // selfAddrs lists the addresses the proxy listens on, which it must never

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -99,9 +100,8 @@ func TestRunServesAndProxies(t *testing.T) {
 	if res.StatusCode != 200 || string(body) != "hello from upstream" || res.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("status %d body %q headers %v", res.StatusCode, body, res.Header)
 	}
-	if !strings.Contains(inst.logs.String(), `"target_host":"`+strings.TrimPrefix(upstream.URL, "http://")) {
-		t.Errorf("no request log line for the proxied request:\n%s", inst.logs.String())
-	}
+	// The log is buffered: the line arrives within the flush interval.
+	waitForLog(t, inst, `"target_host":"`+strings.TrimPrefix(upstream.URL, "http://"))
 
 	res, err = http.Get(inst.base + "/")
 	if err != nil {
@@ -206,6 +206,35 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitForLog waits until the instance's log holds want. Info lines are
+// buffered and arrive within the flush interval (see logWriter).
+func waitForLog(t *testing.T, inst *instance, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(inst.logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s in the log after 5s:\n%s", want, inst.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// syncLog makes sure every line the instance logged so far is in inst.logs:
+// it sends a request with its own X-Request-Id and waits for that request's
+// line, which the buffered log writes after all earlier ones.
+func syncLog(t *testing.T, inst *instance) {
+	t.Helper()
+	id := fmt.Sprintf("log-sync-%d", time.Now().UnixNano())
+	req, _ := http.NewRequest("GET", inst.base+"/healthz", nil)
+	req.Header.Set("X-Request-Id", id)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	waitForLog(t, inst, `"client_request_id":"`+id+`"`)
 }
 
 func TestRunBadConfigIsUsageError(t *testing.T) {
