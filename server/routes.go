@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -11,6 +12,7 @@ import (
 // routes is the proxy's whole URL surface. Everything not named here is a
 // proxy request: /<target-url>.
 func (s *Server) routes() http.Handler {
+	common := []func(http.Handler) http.Handler{s.logRequests, s.recoverPanics, s.refuseMethods}
 	r := chi.NewRouter()
 	// Methods chi does not know (PURGE, lower-case trace) and wrong methods
 	// on the proxy's own routes still get the error contract.
@@ -20,7 +22,7 @@ func (s *Server) routes() http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, codeNotFound, errNotATarget.message)
 	})
-	r.Use(s.logRequests, s.recoverPanics, s.refuseMethods)
+	r.Use(common...)
 
 	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
 	r.Method(http.MethodGet, "/readyz", s.handleReadyz())
@@ -46,7 +48,50 @@ func (s *Server) routes() http.Handler {
 
 	r.Handle("/", s.handleRoot(proxy))
 	r.Handle("/*", proxy)
-	return r
+	return &router{chi: r, proxy: chi.Chain(common...).Handler(proxy)}
+}
+
+// router sends proxy requests (nearly every request the server gets)
+// straight to the same middleware and proxy chain chi would pick for "/*",
+// skipping chi's routing context and the request copy it makes. Everything
+// else goes to chi: the fixed routes, "/", and methods chi does not route,
+// which it answers in the error contract.
+type router struct {
+	chi   http.Handler
+	proxy http.Handler
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isProxyRoute(r) {
+		rt.proxy.ServeHTTP(w, r)
+		return
+	}
+	rt.chi.ServeHTTP(w, r)
+}
+
+// isProxyRoute reports whether chi would route r to "/*" for certain: a
+// method chi knows, and a path chi matches by (the escaped one when there is
+// one) that is not "/" and not one of the fixed routes, whether or not they
+// are mounted. Anything in doubt is left to chi.
+func isProxyRoute(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		return false
+	}
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	if len(path) < 2 || path[0] != '/' {
+		return false
+	}
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return false
+	}
+	return !strings.HasPrefix(path, web.AssetPrefix)
 }
 
 // handleRoot serves "/" itself unless it carries ?url=, the query form of a
