@@ -162,14 +162,26 @@ func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
 }
 
+// copyBufferSize is the size of ReverseProxy's copy buffers.
+const copyBufferSize = 32 << 10
+
+// bufferPool lends ReverseProxy its copy buffers. It pools pointers to
+// arrays: a pointer fits in an interface without an allocation, where
+// putting back a slice would allocate its header on every request.
 type bufferPool struct{ pool sync.Pool }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &bufferPool{pool: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}}
 }
 
-func (p *bufferPool) Get() []byte  { return *(p.pool.Get().(*[]byte)) }
-func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
+func (p *bufferPool) Get() []byte { return p.pool.Get().(*[copyBufferSize]byte)[:] }
+
+func (p *bufferPool) Put(b []byte) {
+	if cap(b) < copyBufferSize {
+		return // not one of ours
+	}
+	p.pool.Put((*[copyBufferSize]byte)(b[:copyBufferSize]))
+}
 
 func (s *Server) newReverseProxy(transport http.RoundTripper) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
