@@ -231,11 +231,25 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	if loc := h.Get("Location"); loc != "" && res.StatusCode >= 300 && res.StatusCode < 400 {
 		h.Set("Location", s.redirectLocation(info.target, res.Request.URL, loc))
 	}
-	h.Set("X-Request-Url", targetString(info.target))
-	h.Set("X-Final-Url", targetString(res.Request.URL))
-	h.Set("X-Content-Type-Options", "nosniff")
+	// The proxy's own headers, by their canonical keys, from one backing
+	// array; each value slice is capped, so an append elsewhere copies.
+	vals := make([]string, 4)
+	vals[0] = targetString(info.target)
+	vals[1] = vals[0]
+	if res.Request.URL != info.target { // a redirect was followed
+		vals[1] = targetString(res.Request.URL)
+	}
+	vals[2] = "nosniff"
+	vals[3] = "sandbox"
+	h["X-Request-Url"] = vals[0:1:1]
+	h["X-Final-Url"] = vals[1:2:2]
+	h["X-Content-Type-Options"] = vals[2:3:3]
 	// Upstream HTML opened at the proxy's origin must not run script there.
-	h.Add("Content-Security-Policy", "sandbox")
+	if csp := h["Content-Security-Policy"]; len(csp) > 0 {
+		h["Content-Security-Policy"] = append(csp, vals[3])
+	} else {
+		h["Content-Security-Policy"] = vals[3:4:4]
+	}
 	s.cors.allowOrigin(h, info.origin)
 	s.cors.exposeUpstream(h)
 	if res.Body != nil && res.Body != http.NoBody && info.cancelUpstream != nil {
