@@ -2,7 +2,7 @@ package server
 
 import (
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,13 +71,15 @@ func (c *cors) allowOrigin(h http.Header, origin string) {
 // fetch() can read them all. "*" would also work without credentials, but
 // older browsers ignore it.
 func (c *cors) exposeUpstream(h http.Header) {
-	names := make([]string, 0, len(h))
+	// On the stack unless a response has more than 32 such headers.
+	var stack [32]string
+	names := stack[:0]
 	for name := range h {
 		if !safelistedResponseHeaders[name] && !strings.HasPrefix(name, "Access-Control-") {
 			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	for _, own := range ownExposedHeaders {
 		if _, present := h[own]; !present {
 			names = append(names, own)
