@@ -84,7 +84,7 @@ type Guard struct {
 	state      atomic.Pointer[state]
 
 	poll, resync time.Duration
-	degraded     bool // the watcher's own; logged on change
+	degraded     atomic.Bool // the last read of the store failed; set by the watcher, read by Status
 	stop         context.CancelFunc
 	done         chan struct{}
 	closeOnce    sync.Once

@@ -238,3 +238,25 @@ func TestKeyNamesAndRecords(t *testing.T) {
 		t.Error("bad name accepted")
 	}
 }
+
+func TestStatus(t *testing.T) {
+	var nilGuard *Guard
+	tests := []struct {
+		name string
+		g    *Guard
+		want string
+	}{
+		{"nil", nilGuard, StatusNotConfigured},
+		{"zero config", newGuard(t, Config{}), StatusNotConfigured},
+		{"tokens only", newGuard(t, Config{TokenSecrets: []string{secretA}}), StatusHealthy},
+		{"key required, tokens only", newGuard(t, Config{RequireKey: true, TokenSecrets: []string{secretA}}), StatusHealthy},
+		{"keys file", newGuard(t, Config{Store: keysFile(t, Data{})}), StatusHealthy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.g.Status(); got != tt.want {
+				t.Errorf("Status() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

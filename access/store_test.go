@@ -282,6 +282,9 @@ func TestRedisOutageKeepsTheLastSet(t *testing.T) {
 	if _, err := g.Authorize(secret, "", target, time.Now()); err != nil {
 		t.Errorf("during the outage: %v, want the last known key", err)
 	}
+	if got := g.Status(); got != StatusDegraded {
+		t.Errorf("Status during the outage = %q, want %q", got, StatusDegraded)
+	}
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -294,6 +297,9 @@ func TestRedisOutageKeepsTheLastSet(t *testing.T) {
 		}
 		return ""
 	})
+	if got := g.Status(); got != StatusHealthy {
+		t.Errorf("Status after the recovery = %q, want %q", got, StatusHealthy)
+	}
 }
 
 // TestStoreDownAtStart: a key cannot be judged before the store has been
@@ -318,5 +324,8 @@ func TestStoreDownAtStart(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "no keys or blocks until it answers") {
 		t.Errorf("log:\n%s", logs.String())
+	}
+	if got := g.Status(); got != StatusDegraded {
+		t.Errorf("Status = %q, want %q", got, StatusDegraded)
 	}
 }

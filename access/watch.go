@@ -66,10 +66,9 @@ func (g *Guard) unavailable(ctx context.Context, err error) {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return // shutting down: nothing to report
 	}
-	if g.degraded {
+	if !g.degraded.CompareAndSwap(false, true) {
 		return
 	}
-	g.degraded = true
 	if g.state.Load().loaded {
 		g.log.Warn("access: key store unavailable, serving with the last known keys and blocks", "error", err)
 	} else {
@@ -78,8 +77,7 @@ func (g *Guard) unavailable(ctx context.Context, err error) {
 }
 
 func (g *Guard) available() {
-	if g.degraded {
-		g.degraded = false
+	if g.degraded.CompareAndSwap(true, false) {
 		g.log.Info("access: key store available again")
 	}
 }

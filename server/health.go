@@ -23,11 +23,18 @@ func (s *Server) handleReadyz() http.Handler {
 		if s.limiter != nil {
 			limits = s.limiter.Status()
 		}
+		// A degraded access store is not unready either, for the same
+		// reason: the store is shared, so every instance degrades at once,
+		// and each keeps serving with the last keys and blocks it read
+		// (a key before the first read gets 503 unavailable on its own).
+		// A nil Guard reports not_configured.
+		keys := s.access.Status()
+		body := `","rate_limit":"` + limits + `","access":"` + keys + `"}`
 		if s.draining.Load() {
-			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining","rate_limit":"`+limits+`"}`)
+			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining`+body)
 			return
 		}
-		writeJSON(w, http.StatusOK, `{"status":"ready","rate_limit":"`+limits+`"}`)
+		writeJSON(w, http.StatusOK, `{"status":"ready`+body)
 	})
 }
 

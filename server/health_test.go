@@ -1,9 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/corsbridge/corsbridge/access"
 )
 
 // Health, readiness and metrics answer however busy the limits are, and
@@ -42,5 +48,104 @@ func TestOperationalEndpointsAreNeverLimited(t *testing.T) {
 	}
 	if res, _ := p.do(t, "GET", "/healthz", nil, nil); res.StatusCode != 200 {
 		t.Errorf("healthz while draining: %d (alive, only not ready)", res.StatusCode)
+	}
+}
+
+// readiness is the body of /readyz.
+type readiness struct {
+	Status    string `json:"status"`
+	RateLimit string `json:"rate_limit"`
+	Access    string `json:"access"`
+}
+
+func readyz(t *testing.T, p *proxyFixture) (int, readiness) {
+	t.Helper()
+	res, body := p.do(t, "GET", "/readyz", nil, nil)
+	var got readiness
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("readyz body %q: %v", body, err)
+	}
+	return res.StatusCode, got
+}
+
+func TestReadyzReportsAccessStore(t *testing.T) {
+	tests := []struct {
+		name string
+		deps []func(*Deps)
+		want string
+	}{
+		{"no guard", nil, access.StatusNotConfigured},
+		{"empty keys file", []func(*Deps){withAccess(t, access.Config{}, access.Data{})}, access.StatusHealthy},
+		{"tokens only", []func(*Deps){func(d *Deps) {
+			g, err := access.New(context.Background(), access.Config{TokenSecrets: []string{tokenSecret}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Access = g
+		}}, access.StatusHealthy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProxy(t, tt.deps...)
+			if status, got := readyz(t, p); status != 200 || got.Status != "ready" || got.Access != tt.want {
+				t.Errorf("readyz: %d %+v, want ready, access %s", status, got, tt.want)
+			}
+			p.Server.Drain()
+			if status, got := readyz(t, p); status != 503 || got.Status != "draining" || got.Access != tt.want {
+				t.Errorf("readyz while draining: %d %+v, want draining, access %s", status, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadyzAccessDegradedStaysReady: a key store that cannot be read makes
+// /readyz say degraded, still 200, while the last keys read stay in force;
+// draining is 503 as ever.
+func TestReadyzAccessDegradedStaysReady(t *testing.T) {
+	upstream, _ := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {})
+	k, secret := newKey(t, "team", "off", time.Time{}, nil, nil)
+	path := filepath.Join(t.TempDir(), "keys.json")
+	raw, _ := json.Marshal(access.Data{Keys: []access.Key{k}})
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := access.OpenFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := access.New(context.Background(), access.Config{RequireKey: true, Store: store, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	p := newProxy(t, func(d *Deps) { d.Access = g })
+
+	if status, got := readyz(t, p); status != 200 || got.Access != access.StatusHealthy {
+		t.Fatalf("readyz: %d %+v, want 200, access healthy", status, got)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, got := readyz(t, p)
+		if got.Access == access.StatusDegraded {
+			if status != 200 || got.Status != "ready" {
+				t.Errorf("readyz while degraded: %d %+v, want 200 ready", status, got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz never reported degraded: %d %+v", status, got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res, body := p.do(t, "GET", "/"+upstream.URL+"/", nil, map[string]string{"X-Requested-With": "x", HeaderKey: secret})
+	if res.StatusCode != 200 {
+		t.Errorf("the last known key while degraded: %d %s", res.StatusCode, body)
+	}
+	p.Server.Drain()
+	if status, got := readyz(t, p); status != 503 || got.Status != "draining" || got.Access != access.StatusDegraded {
+		t.Errorf("readyz while degraded and draining: %d %+v", status, got)
 	}
 }
