@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,6 +102,60 @@ func TestLandingPage(t *testing.T) {
 		}
 		elementScreenshot(t, ctx, "#try", "try-refused.png")
 	})
+}
+
+// TestLandingPageWithKey: on an instance that requires a key the try-it
+// form has a Key field; a request without a key shows key_required like any
+// other refusal, and the key typed in reaches the proxy as a header only:
+// not in any URL, not forwarded, not stored by the page.
+func TestLandingPageWithKey(t *testing.T) {
+	ctx := needBrowser(t).tab(t)
+	up := startUpstream(t)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	add := exec.Command(e2e.bin, "admin", "--keys-file", keys, "keys", "add", "--name", "e2e")
+	add.Env = []string{} // nothing from the developer's environment (REDIS_URL)
+	out, err := add.Output()
+	if err != nil {
+		t.Fatalf("corsbridge admin keys add: %v", err)
+	}
+	secret := strings.TrimSpace(string(out))
+	p := startProxy(t, allowUpstream, "CORSBRIDGE_KEYS_FILE="+keys, "CORSBRIDGE_REQUIRE_KEY=true")
+	do(t, ctx,
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(p.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("try-key")),
+	)
+	if got := eval[string](t, ctx, `document.getElementById("try-key").type`); got != "password" {
+		t.Errorf("the key field's type is %q, want password", got)
+	}
+
+	target := up.URL + "/plain"
+	tryIt(t, ctx, target, "corsbridge refused the request: key_required")
+	if hint := eval[string](t, ctx, `document.querySelector("#try-result .banner.note").textContent`); !strings.Contains(hint, "Key field") {
+		t.Errorf("key_required hint %q, want it to point at the Key field", hint)
+	}
+	if n := len(up.all()); n != 0 {
+		t.Errorf("upstream got %d requests without a key, want 0", n)
+	}
+
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("try-key"), secret))
+	tryIt(t, ctx, target, "The upstream answered 200")
+	got := up.requests("/plain")
+	if len(got) != 1 || got[0].Header.Get("X-Corsbridge-Key") != "" {
+		t.Errorf("upstream got %+v, want one request without the key", got)
+	}
+	// The key went as a header: no URL the page fetched holds it, and the
+	// page kept it nowhere.
+	urls := eval[[]string](t, ctx, `performance.getEntriesByType("resource").map((e) => e.name)`)
+	for _, u := range append(urls, eval[string](t, ctx, `location.href`)) {
+		if strings.Contains(u, secret) {
+			t.Errorf("the key is in a URL: %s", u)
+		}
+	}
+	if n := eval[int](t, ctx, `localStorage.length + sessionStorage.length + document.cookie.length`); n != 0 {
+		t.Errorf("the page stored something (%d)", n)
+	}
+	elementScreenshot(t, ctx, "#try", "try-key.png")
 }
 
 // tryIt types target over the URL field, clicks Send and waits until the status

@@ -77,3 +77,20 @@ func headerRequiredHandler(s *Site, target string) http.Handler {
 		s.HeaderRequired(w, r, target)
 	})
 }
+
+// TestHeaderRequiredWithKey: when a key is required, the examples send it.
+func TestHeaderRequiredWithKey(t *testing.T) {
+	info := defaultInfo()
+	info.RequireKey = true
+	s := newTestSite(t, info)
+	r := httptest.NewRequest(http.MethodGet, "http://proxy.example/whatever", nil)
+	_, body := serve(t, headerRequiredHandler(s, "https://api.b.com/"), r)
+	for _, w := range []string{
+		`curl -H "X-Requested-With: x" -H "X-Corsbridge-Key: YOUR_KEY" '<span class="js-base">`,
+		`headers: { "X-Corsbridge-Key": "YOUR_KEY" },`,
+	} {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+}

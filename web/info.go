@@ -22,6 +22,8 @@ type infoView struct {
 	Private      []string // empty = private targets refused
 	Ports        []string // empty = any
 	Required     []string // empty = none
+	RequireKey   bool     // a key or token is required
+	KeysEnabled  bool     // a key or token may be presented; true whenever RequireKey is
 
 	// CurlHeader is the header a client without a browser sends to pass the
 	// required-header check; zero when none is required.
@@ -29,9 +31,20 @@ type infoView struct {
 	// FetchHeader is the header a cross-origin page must add; zero when the
 	// Origin header, which the browser sends by itself, is enough.
 	FetchHeader header
+	// CurlHeaders and FetchHeaders are what the usage examples send: the
+	// header above, if any, and the access key when one is required.
+	CurlHeaders  []header
+	FetchHeaders []header
 }
 
 type header struct{ Name, Value string }
+
+// The access key as the examples send it. The name is the server's
+// HeaderKey, which web does not import.
+const (
+	keyHeaderName  = "X-Corsbridge-Key"
+	keyPlaceholder = "YOUR_KEY"
+)
 
 func newInfoView(info Info) infoView {
 	v := infoView{
@@ -46,9 +59,26 @@ func newInfoView(info Info) infoView {
 		Private:      clean(info.AllowPrivate),
 		Ports:        clean(info.AllowPorts),
 		Required:     clean(info.RequireHeader),
+		RequireKey:   info.RequireKey,
+		KeysEnabled:  info.KeysEnabled || info.RequireKey,
 	}
 	v.CurlHeader, v.FetchHeader = exampleHeaders(v.Required, v.Origins)
+	v.CurlHeaders = withKey(v.CurlHeader, v.RequireKey)
+	v.FetchHeaders = withKey(v.FetchHeader, v.RequireKey)
 	return v
+}
+
+// withKey lists h, unless it is zero, and the access key header when a key
+// is required.
+func withKey(h header, requireKey bool) []header {
+	var out []header
+	if h.Name != "" {
+		out = append(out, h)
+	}
+	if requireKey {
+		out = append(out, header{keyHeaderName, keyPlaceholder})
+	}
+	return out
 }
 
 // exampleHeaders picks the headers the usage examples send. The proxy wants

@@ -1,6 +1,9 @@
 package web
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestFormatLimit(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -97,6 +100,32 @@ func TestQuoting(t *testing.T) {
 			}
 			if got := shellQuoteBody(tt.in); got != tt.shell {
 				t.Errorf("shellQuoteBody(%q) = %q, want %q", tt.in, got, tt.shell)
+			}
+		})
+	}
+}
+
+func TestExampleHeadersWithKey(t *testing.T) {
+	key := header{"X-Corsbridge-Key", "YOUR_KEY"}
+	tests := []struct {
+		name          string
+		info          Info
+		curl, fetch   []header
+		keys, require bool
+	}{
+		{"no key", Info{RequireHeader: []string{"Origin", "X-Requested-With"}}, []header{{"X-Requested-With", "x"}}, nil, false, false},
+		{"keys optional", Info{KeysEnabled: true, RequireHeader: []string{"Origin", "X-Requested-With"}}, []header{{"X-Requested-With", "x"}}, nil, true, false},
+		{"key required", Info{RequireKey: true, RequireHeader: []string{"Origin", "X-Requested-With"}}, []header{{"X-Requested-With", "x"}, key}, []header{key}, true, true},
+		{"key required, no header", Info{RequireKey: true}, []header{key}, []header{key}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newInfoView(tt.info)
+			if !slices.Equal(v.CurlHeaders, tt.curl) || !slices.Equal(v.FetchHeaders, tt.fetch) {
+				t.Errorf("CurlHeaders %v, FetchHeaders %v; want %v, %v", v.CurlHeaders, v.FetchHeaders, tt.curl, tt.fetch)
+			}
+			if v.KeysEnabled != tt.keys || v.RequireKey != tt.require {
+				t.Errorf("KeysEnabled %v, RequireKey %v; want %v, %v", v.KeysEnabled, v.RequireKey, tt.keys, tt.require)
 			}
 		})
 	}

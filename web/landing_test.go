@@ -33,8 +33,54 @@ func TestLandingShowsPolicy(t *testing.T) {
 				// A cross-origin page needs no header of its own; a terminal does.
 				`curl -i -H "X-Requested-With: x" '<span class="js-base">http://proxy.example</span>/https://api.example.com/v1/items?page=1'`,
 				`fetch("<span class="js-base">http://proxy.example</span>/https://api.example.com/v1/items?page=1");`,
+				"Access key</dt><dd>not used</dd>",
 			},
-			notWant: []string{"headers: {", "allowed for"},
+			notWant: []string{"headers: {", "allowed for", `id="try-key"`, "with-key", "X-Corsbridge-Key"},
+		},
+		{
+			name: "key required",
+			info: func(i *Info) { i.RequireKey = true },
+			want: []string{
+				"Access key</dt><dd>required (<code>X-Corsbridge-Key</code> header or <code>corsbridge_key</code> parameter)</dd>",
+				"This instance requires an access key: send it in an <code>X-Corsbridge-Key</code> header",
+				// Every example sends the key; the page, which sends Origin by
+				// itself, needs no other header.
+				`curl -i -H "X-Requested-With: x" -H "X-Corsbridge-Key: YOUR_KEY" '<span class="js-base">`,
+				`fetch("<span class="js-base">http://proxy.example</span>/https://api.example.com/v1/items?page=1", {
+  headers: { "X-Corsbridge-Key": "YOUR_KEY" },
+});`,
+				`axios.get("<span class="js-base">http://proxy.example</span>/https://api.example.com/v1/items?page=1", {
+  headers: { "X-Corsbridge-Key": "YOUR_KEY" },
+});`,
+				`<form id="try-form" class="try with-key" novalidate>`,
+				`<label for="try-key">Key</label>`,
+				`<input id="try-key" name="key" type="password" autocomplete="off"`,
+			},
+			notWant: []string{"(optional)", "a key lifts you"},
+		},
+		{
+			name: "key required with a custom header",
+			info: func(i *Info) {
+				i.RequireKey = true
+				i.RequireHeader = []string{"X-Api-Client"}
+			},
+			want: []string{
+				`headers: { "X-Api-Client": "x", "X-Corsbridge-Key": "YOUR_KEY" },`,
+				`curl -i -H "X-Api-Client: x" -H "X-Corsbridge-Key: YOUR_KEY" '`,
+			},
+		},
+		{
+			name: "keys optional",
+			info: func(i *Info) { i.KeysEnabled = true },
+			want: []string{
+				"Access key</dt><dd>optional: a key lifts you to its own limits</dd>",
+				"If you have an access key, send it in an <code>X-Corsbridge-Key</code> header",
+				`<label for="try-key">Key <span class="optional">(optional)</span></label>`,
+				`type="password" autocomplete="off"`,
+				"as <code>X-Corsbridge-Key</code>: never in the URL, never stored",
+			},
+			// The examples work without a key, so they show none.
+			notWant: []string{"headers: {", "YOUR_KEY", "requires an access key"},
 		},
 		{
 			name: "origins, shared limits, private ranges, ports",

@@ -38,6 +38,8 @@ type Info struct {
 	AllowPrivate    []string // CIDRs the operator allows; empty = private targets refused (the safe default)
 	AllowPorts      []string // empty = any
 	RequireHeader   []string // e.g. ["Origin","X-Requested-With"]; empty = none required
+	RequireKey      bool     // requests without an access key or token are refused (key_required)
+	KeysEnabled     bool     // access keys or tokens can be presented at all; implied by RequireKey
 }
 
 //go:embed templates/*.html static/*

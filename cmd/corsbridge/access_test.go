@@ -152,6 +152,13 @@ func TestAccessKeysFile(t *testing.T) {
 	first := admin(t, env, "keys", "add", "--name", "first", "--origin", "https://app.example")
 	inst := start(t, env)
 	insts := []*instance{inst}
+	// The landing page and /readyz know about the keys.
+	if _, page := get(t, inst.base+"/", ""); !strings.Contains(page, "Access key</dt><dd>required") || !strings.Contains(page, `id="try-key"`) {
+		t.Errorf("the landing page does not say a key is required")
+	}
+	if _, body := get(t, inst.base+"/readyz", ""); !strings.Contains(body, `"access":"healthy"`) {
+		t.Errorf("readyz: %s", body)
+	}
 	target := upstream.URL + "/x"
 	everywhere(t, insts, target, "https://app.example", first, "")
 	everywhere(t, insts, target, "https://elsewhere.example", first, "key_forbidden")
@@ -322,5 +329,34 @@ func TestAccessConfigAndAdminErrors(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"admin", "-h"}, envOf(nil), &out, io.Discard); err != nil || !strings.Contains(out.String(), "keys revoke NAME") {
 		t.Errorf("admin -h: %v\n%s", err, out.String())
+	}
+}
+
+// TestSiteInfoKeys: the landing page offers a key field whenever a key or
+// token can be presented, and says a key is required when it is.
+func TestSiteInfoKeys(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	tests := []struct {
+		name          string
+		access        AccessConfig
+		redisURL      string
+		require, keys bool
+	}{
+		{"nothing", AccessConfig{}, "", false, false},
+		{"keys file", AccessConfig{KeysFile: "keys.json"}, "", false, true},
+		{"redis holds the keys", AccessConfig{}, "redis://127.0.0.1:6379", false, true},
+		{"tokens", AccessConfig{TokenSecrets: []string{secret}}, "", false, true},
+		{"required", AccessConfig{RequireKey: true, KeysFile: "keys.json"}, "", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg Config
+			cfg.Access = tt.access
+			cfg.RateLimit.RedisURL = tt.redisURL
+			info := siteInfo(cfg)
+			if info.RequireKey != tt.require || info.KeysEnabled != tt.keys {
+				t.Errorf("RequireKey %v, KeysEnabled %v; want %v, %v", info.RequireKey, info.KeysEnabled, tt.require, tt.keys)
+			}
+		})
 	}
 }

@@ -232,6 +232,12 @@ func siteInfo(cfg Config) web.Info {
 		MaxResponseBody: cfg.Server.MaxResponseBody,
 		MaxRedirects:    cfg.Server.MaxRedirects,
 		RequireHeader:   cfg.Server.RequireHeader,
+		RequireKey:      cfg.Access.RequireKey,
+		// Keys live in the keys file, else in Redis whenever there is one
+		// (newGuard), and tokens need only a secret: any of them means a
+		// key or token can be presented.
+		KeysEnabled: cfg.Access.RequireKey || cfg.Access.KeysFile != "" || cfg.RateLimit.RedisURL != "" ||
+			len(cfg.Access.TokenSecrets) > 0,
 	}
 	for _, p := range cfg.Allow.AllowPrivate {
 		info.AllowPrivate = append(info.AllowPrivate, p.String())

@@ -71,6 +71,12 @@
   async function send() {
     let target = form.elements.url.value.trim();
     const method = form.elements.method.value;
+    // The access key goes in a header only: never in the URL (which ends up
+    // in logs and history), never stored. The field exists when the
+    // instance accepts keys.
+    const key = form.elements.key ? form.elements.key.value.trim() : "";
+    const headers = { "X-Requested-With": "corsbridge" };
+    if (key) headers["X-Corsbridge-Key"] = key;
     // Accept a whole proxied URL pasted back in.
     if (target.startsWith(origin + "/")) target = target.slice(origin.length + 1);
     if (!target) {
@@ -87,7 +93,7 @@
     try {
       const res = await fetch(origin + "/" + target, {
         method,
-        headers: { "X-Requested-With": "corsbridge" },
+        headers,
         credentials: "omit",
         cache: "no-store",
         // A redirect the proxy passes on points at another origin, which this
@@ -171,6 +177,8 @@
       const retry = res.headers.get("Retry-After");
       if (retry) banner.append(` (retry after ${retry} s)`);
       result.append(banner);
+      const hint = keyHint(detail.code);
+      if (hint) result.append(el("p", { className: "banner note", textContent: hint }));
       message = `corsbridge refused the request: ${detail.code}.`;
     } else if (!res.ok) {
       result.append(el("p", { className: "banner " + kind },
@@ -203,6 +211,19 @@
     else if (head.bytes.includes(0)) body = `(binary content, ${head.more ? "more than " : ""}${formatBytes(head.bytes.length)}; not shown)`;
     else body = prettyJSON(text, res.headers.get("Content-Type"), head.more) + (head.more ? "\n…" : "");
     result.append(el("pre", { className: "body", textContent: body }));
+  }
+
+  // keyHint says what to do about an access-key refusal, or "".
+  function keyHint(code) {
+    const field = form.elements.key;
+    switch (code) {
+      case "key_required":
+        return field ? "This instance requires an access key: enter it in the Key field and send again."
+          : "This instance requires an access key, sent in the X-Corsbridge-Key header.";
+      case "key_forbidden":
+        if (field && field.value.trim()) return "Check the key in the Key field, or clear it to send without one.";
+    }
+    return "";
   }
 
   function showFailure(err, ms) {
