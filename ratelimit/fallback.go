@@ -13,30 +13,42 @@ const probeKey = "probe"
 // probeTimeout bounds one probe.
 const probeTimeout = 500 * time.Millisecond
 
-// take counts one request in Redis while it is healthy, and in the rule's
-// in-memory counter without Redis or while Redis is unavailable.
+// take counts one request against each of counts in order, stopping at the
+// first that refuses (the ones before it stay counted), and appends the
+// decisions to out. It counts in Redis while Redis is healthy, all in one
+// round trip where the keys share a server, and in the rules' in-memory
+// counters without Redis or while it is unavailable.
 //
 // The first Redis error marks Redis unavailable (logged once); from then on
 // requests do not wait on Redis at all (FailOpen counts them locally,
 // FailClosed refuses them with errUnavailable) until the background probe
-// gets an answer again. An error caused by the request's own cancellation
-// says nothing about Redis and is not counted as one.
-func (l *Limiter) take(ctx context.Context, ru *rule, key string, now time.Time) (Decision, error) {
+// gets an answer again. Counts Redis made before an error stand; the rest go
+// to the fallback. An error caused by the request's own cancellation says
+// nothing about Redis and is not counted as one.
+func (l *Limiter) take(ctx context.Context, counts []count, now time.Time, out []Decision) ([]Decision, error) {
 	if l.counter != nil {
 		if !l.degraded.Load() {
-			d, err := l.counter.Take(ctx, key, now, ru.limit)
+			var err error
+			out, err = l.counter.takeEach(ctx, counts, now, out)
 			if err == nil {
-				return d, nil
+				return out, nil
 			}
 			if ctx.Err() == nil {
 				l.markDegraded(err)
 			}
 		}
 		if l.failClosed {
-			return Decision{}, errUnavailable
+			return out, errUnavailable
 		}
 	}
-	return ru.local.take(key, now, ru.limit), nil
+	for _, ct := range counts[len(out):] {
+		d := ct.rule.local.take(ct.key, now, ct.rule.limit)
+		out = append(out, d)
+		if !d.Allowed {
+			break
+		}
+	}
+	return out, nil
 }
 
 // probe runs one script call against Redis.

@@ -8,8 +8,9 @@
 // per-client-IP limit is stacked on it.
 //
 // Counting is a sliding-window estimate over epoch-aligned windows (see
-// Decision), done in one atomic step per limit: a Lua script in Redis, or a
-// sharded in-memory counter. Neither path holds a process-wide lock.
+// Decision), done in one atomic step: a Lua script in Redis that counts all
+// of a request's limits in one round trip, or a sharded in-memory counter.
+// Neither path holds a process-wide lock.
 package ratelimit
 
 import (
@@ -76,6 +77,7 @@ type rule struct {
 	label string // LimitOrigin or LimitClient
 	limit Limit
 	local *localCounter
+	args  scriptArgs // for Redis; zero: boxed per call
 }
 
 // New validates cfg and builds a Limiter. With Redis configured it checks
@@ -98,10 +100,10 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		keyLocal:      newLocalCounter(),
 	}
 	if !cfg.Origin.Off() {
-		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter()}
+		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(), args: newScriptArgs(cfg.Origin)}
 	}
 	if !cfg.Client.Off() {
-		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter()}
+		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(), args: newScriptArgs(cfg.Client)}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -196,7 +198,8 @@ var errUnavailable = errors.New("ratelimit: redis unavailable")
 // Origin that is not a valid origin counts under one shared key).
 // The client limit is checked first, so requests it refuses do not use up the
 // origin's quota; requests the origin limit refuses still count for the
-// client, which did send them. A request whose context carries a key's limit
+// client, which did send them. With Redis both are counted in one round trip
+// (see RedisCounter). A request whose context carries a key's limit
 // (WithKey) is counted against that limit alone.
 //
 // Allowed requests get X-RateLimit-Limit, -Remaining and -Reset (Unix time of
@@ -209,42 +212,43 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			l.serveKeyed(w, r, next, k)
 			return
 		}
-		if l.origin == nil && l.client == nil {
+		var countBuf [2]count
+		counts := countBuf[:0]
+		if l.client != nil {
+			counts = append(counts, count{rule: l.client, key: l.client.name + clientKey(ClientIP(r, l.trustedHeader))})
+		}
+		if origin := r.Header.Get("Origin"); l.origin != nil && origin != "" {
+			key := OriginKey(origin)
+			switch {
+			case key == "":
+				key = invalidOriginKey // never exempt
+			case l.exempt.match(key):
+				key = ""
+			}
+			if key != "" {
+				counts = append(counts, count{rule: l.origin, key: l.origin.name + key})
+			}
+		}
+		if len(counts) == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
-		now := time.Now()
-		var tightest Decision
-		var counted bool
-		for _, ru := range [2]*rule{l.client, l.origin} {
-			if ru == nil {
-				continue
-			}
-			var key string
-			if ru == l.client {
-				key = clientKey(ClientIP(r, l.trustedHeader))
-			} else {
-				origin := r.Header.Get("Origin")
-				if origin == "" {
-					continue
-				}
-				if key = OriginKey(origin); key == "" {
-					key = invalidOriginKey
-				} else if l.exempt.match(key) {
-					continue
-				}
-			}
-			d, err := l.take(r.Context(), ru, ru.name+key, now)
-			if !l.admitted(w, r, ru, d, err) {
+		var decisionBuf [2]Decision
+		ds, err := l.take(r.Context(), counts, time.Now(), decisionBuf[:0])
+		if err != nil {
+			l.admitted(w, r, nil, Decision{}, err)
+			return
+		}
+		tightest := ds[0]
+		for i, d := range ds {
+			if !l.admitted(w, r, counts[i].rule, d, nil) {
 				return
 			}
-			if !counted || d.Remaining < tightest.Remaining {
-				tightest, counted = d, true
+			if d.Remaining < tightest.Remaining {
+				tightest = d
 			}
 		}
-		if counted {
-			setHeaders(w.Header(), tightest)
-		}
+		setHeaders(w.Header(), tightest)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -256,11 +260,16 @@ func (l *Limiter) serveKeyed(w http.ResponseWriter, r *http.Request, next http.H
 		return
 	}
 	ru := rule{name: "key:", label: LimitKey, limit: k.limit, local: l.keyLocal}
-	d, err := l.take(r.Context(), &ru, ru.name+k.name, time.Now())
-	if !l.admitted(w, r, &ru, d, err) {
+	var decisionBuf [1]Decision
+	ds, err := l.take(r.Context(), []count{{rule: &ru, key: ru.name + k.name}}, time.Now(), decisionBuf[:0])
+	if err != nil {
+		l.admitted(w, r, &ru, Decision{}, err)
 		return
 	}
-	setHeaders(w.Header(), d)
+	if !l.admitted(w, r, &ru, ds[0], nil) {
+		return
+	}
+	setHeaders(w.Header(), ds[0])
 	next.ServeHTTP(w, r)
 }
 

@@ -17,28 +17,43 @@ var _ httprate.LimitCounter = (*RedisCounter)(nil)
 // keyPrefix starts every key corsbridge writes to Redis.
 const keyPrefix = "corsbridge:rl:"
 
-// takeScript counts one request if the sliding-window estimate leaves room,
+// takeScript counts one request against one or more limits in order,
 // atomically: Redis runs a script to completion before any other command, so
-// concurrent instances can never admit more than the limit between them.
+// concurrent instances can never admit more than a limit between them. Each
+// limit is counted if the sliding-window estimate leaves room; the script
+// stops at the first that does not, and the ones before it stay counted,
+// just as separate calls in that order would leave them.
 //
-// KEYS[1]: current window counter, KEYS[2]: previous window counter.
-// ARGV: limit, window ms, elapsed ms, expiry ms. Returns {allowed, curr, prev}
-// with curr including this request when allowed. The numbers stay below 2^53
-// (MaxRequests * MaxWindow in ms), so Lua's float arithmetic is exact.
+// For limit i (from 1): KEYS[2i-1] its current window counter, KEYS[2i] its
+// previous one; ARGV[4i-3..4i] its limit, window ms, elapsed ms, expiry ms.
+// Returns {allowed, curr, prev} for each limit checked, with curr including
+// this request when allowed. The numbers stay below 2^53 (MaxRequests *
+// MaxWindow in ms), so Lua's float arithmetic is exact.
 const takeScript = `
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local elapsed = tonumber(ARGV[3])
-local curr = tonumber(redis.call('GET', KEYS[1]) or '0')
-local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
-if prev * (window - elapsed) + (curr + 1) * window > limit * window then
-  return {0, curr, prev}
+local out = {}
+for i = 1, #KEYS / 2 do
+  local a = (i - 1) * 4
+  local limit = tonumber(ARGV[a + 1])
+  local window = tonumber(ARGV[a + 2])
+  local elapsed = tonumber(ARGV[a + 3])
+  local cur = KEYS[2 * i - 1]
+  local curr = tonumber(redis.call('GET', cur) or '0')
+  local prev = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  if prev * (window - elapsed) + (curr + 1) * window > limit * window then
+    out[#out + 1] = 0
+    out[#out + 1] = curr
+    out[#out + 1] = prev
+    return out
+  end
+  curr = redis.call('INCR', cur)
+  if curr == 1 then
+    redis.call('PEXPIRE', cur, ARGV[a + 4])
+  end
+  out[#out + 1] = 1
+  out[#out + 1] = curr
+  out[#out + 1] = prev
 end
-curr = redis.call('INCR', KEYS[1])
-if curr == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-end
-return {1, curr, prev}
+return out
 `
 
 // RedisCounter counts requests in Redis, shared by every instance using the
@@ -50,14 +65,19 @@ return {1, curr, prev}
 // live on one shard, window length, window index since the Unix epoch) and
 // expire two windows plus a second after their last write.
 //
-// Take is the one-round-trip atomic operation the Limiter uses. RedisCounter
-// also implements httprate.LimitCounter (windows must then be whole seconds,
-// one window per counter, as Config sets it), so it can back
-// httprate.NewRateLimiter directly; that path does Get then IncrementBy, which
-// is not atomic across instances.
+// Take is the one-round-trip atomic operation the Limiter uses. The Limiter
+// counts a request's client and origin limits together, in one script call,
+// when every key lives on one server (a single Redis, or a Sentinel-managed
+// master); in a Redis Cluster their keys hash to different slots, so each
+// limit is a round trip of its own. RedisCounter also implements
+// httprate.LimitCounter (windows must then be whole seconds, one window per
+// counter, as Config sets it), so it can back httprate.NewRateLimiter
+// directly; that path does Get then IncrementBy, which is not atomic across
+// instances.
 type RedisCounter struct {
 	client   redis.UniversalClient
 	script   *redis.Script
+	oneNode  bool         // every key on one server: several limits per script call
 	pipeline bool         // Take via MULTI pipeline instead of the script (benchmarks)
 	window   atomic.Int64 // httprate.LimitCounter window, set by Config
 }
@@ -65,7 +85,22 @@ type RedisCounter struct {
 // NewRedisCounter returns a counter on client. The caller keeps ownership of
 // client and closes it.
 func NewRedisCounter(client redis.UniversalClient) *RedisCounter {
-	return &RedisCounter{client: client, script: redis.NewScript(takeScript)}
+	_, oneNode := client.(*redis.Client) // not a cluster or a ring
+	return &RedisCounter{client: client, script: redis.NewScript(takeScript), oneNode: oneNode}
+}
+
+// count is one counting of a request: a counter key under a rule.
+type count struct {
+	rule *rule
+	key  string
+}
+
+// scriptArgs are a limit's fixed arguments to takeScript (limit, window ms,
+// expiry ms), boxed once per rule rather than once per request.
+type scriptArgs [3]any
+
+func newScriptArgs(l Limit) scriptArgs {
+	return scriptArgs{l.Requests, l.Window.Milliseconds(), expiryMS(l.Window)}
 }
 
 // counterKey is the Redis key of a counter key's window idx.
@@ -87,20 +122,70 @@ func expiryMS(w time.Duration) int64 { return (2*w + time.Second).Milliseconds()
 // atomic round trip (EVALSHA, or EVAL once after the script cache was
 // flushed). l must be valid and not off.
 func (c *RedisCounter) Take(ctx context.Context, key string, now time.Time, l Limit) (Decision, error) {
-	if c.pipeline {
-		return c.takePipelined(ctx, key, now, l)
-	}
-	idx, elapsed := window(now, l.Window)
-	keys := []string{counterKey(key, l.Window, idx), counterKey(key, l.Window, idx-1)}
-	res, err := c.script.Run(ctx, c.client, keys,
-		l.Requests, l.Window.Milliseconds(), elapsed, expiryMS(l.Window)).Int64Slice()
+	ru := rule{limit: l}
+	var out [1]Decision
+	ds, err := c.takeEach(ctx, []count{{rule: &ru, key: key}}, now, out[:0])
 	if err != nil {
 		return Decision{}, err
 	}
-	if len(res) != 3 {
-		return Decision{}, fmt.Errorf("ratelimit: unexpected script reply %v", res)
+	return ds[0], nil
+}
+
+// takeEach counts one request against each of counts in order, stopping at
+// the first that refuses, and appends the decisions to out: the last one is
+// the refusal, if there was one. All counts go in one script call when the
+// keys share a server. On an error, the decisions made before it are
+// returned with it (those counts stand), so the caller can count the rest
+// elsewhere.
+func (c *RedisCounter) takeEach(ctx context.Context, counts []count, now time.Time, out []Decision) ([]Decision, error) {
+	if !c.pipeline && (c.oneNode || len(counts) == 1) {
+		return c.run(ctx, counts, now, out)
 	}
-	return decide(l, res[0] == 1, res[1], res[2], idx, elapsed), nil
+	for i, ct := range counts {
+		var err error
+		if c.pipeline {
+			var d Decision
+			if d, err = c.takePipelined(ctx, ct.key, now, ct.rule.limit); err == nil {
+				out = append(out, d)
+			}
+		} else {
+			out, err = c.run(ctx, counts[i:i+1], now, out)
+		}
+		if err != nil || !out[len(out)-1].Allowed {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// run counts counts in one call of takeScript.
+func (c *RedisCounter) run(ctx context.Context, counts []count, now time.Time, out []Decision) ([]Decision, error) {
+	keys := make([]string, 0, 2*len(counts))
+	args := make([]any, 0, 4*len(counts))
+	for _, ct := range counts {
+		l := ct.rule.limit
+		idx, elapsed := window(now, l.Window)
+		keys = append(keys, counterKey(ct.key, l.Window, idx), counterKey(ct.key, l.Window, idx-1))
+		fixed := ct.rule.args
+		if fixed[0] == nil {
+			fixed = newScriptArgs(l)
+		}
+		args = append(args, fixed[0], fixed[1], elapsed, fixed[2])
+	}
+	res, err := c.script.Run(ctx, c.client, keys, args...).Int64Slice()
+	if err != nil {
+		return out, err
+	}
+	n := len(res) / 3
+	if len(res)%3 != 0 || n == 0 || n > len(counts) || n < len(counts) && res[len(res)-3] == 1 {
+		return out, fmt.Errorf("ratelimit: unexpected script reply %v", res)
+	}
+	for i := range n {
+		l := counts[i].rule.limit
+		idx, elapsed := window(now, l.Window)
+		out = append(out, decide(l, res[3*i] == 1, res[3*i+1], res[3*i+2], idx, elapsed))
+	}
+	return out, nil
 }
 
 // takePipelined is the script-free alternative: MULTI INCR, PEXPIRE, GET
