@@ -102,45 +102,88 @@ func resolvingDialer(d *net.Dialer, lookup func(ctx context.Context, host string
 	}
 }
 
-// redirectClient follows redirects server-side for the ReverseProxy, so the
-// page sees the final response; http.Client already turns 301/302/303 into
-// GET and replays bodies for 307/308 when GetBody is set.
-func (s *Server) newRedirectClient(transport http.RoundTripper) *http.Client {
-	return &http.Client{
-		Transport: transport,
-		CheckRedirect: func(next *http.Request, via []*http.Request) error {
-			if len(via) > s.cfg.MaxRedirects {
-				return http.ErrUseLastResponse
-			}
-			// Every hop passes the same policy as the first request.
-			if err := s.policy.CheckTarget(next.URL); err != nil {
-				return err
-			}
-			if err := s.checkAccessHop(next); err != nil {
-				return err
-			}
-			// http.Client would send the previous hop's full URL as Referer,
-			// leaking the upstream's query strings to the next host.
-			if ref := via[0].Header.Get("Referer"); ref != "" {
-				next.Header.Set("Referer", ref)
-			} else {
-				next.Header.Del("Referer")
-			}
-			if !sameOrigin(next.URL, via[0].URL) {
-				// Credentials were meant for the origin the page named.
-				for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
-					next.Header.Del(name)
-				}
-			}
-			return nil
-		},
+// checkRedirect is http.Client's CheckRedirect for the hops the proxy
+// follows server-side, so the page sees the final response; http.Client
+// already turns 301/302/303 into GET and replays bodies for 307/308 when
+// GetBody is set.
+func (s *Server) checkRedirect(next *http.Request, via []*http.Request) error {
+	if len(via) > s.cfg.MaxRedirects {
+		return http.ErrUseLastResponse
 	}
+	// Every hop passes the same policy as the first request.
+	if err := s.policy.CheckTarget(next.URL); err != nil {
+		return err
+	}
+	if err := s.checkAccessHop(next); err != nil {
+		return err
+	}
+	// http.Client would send the previous hop's full URL as Referer,
+	// leaking the upstream's query strings to the next host.
+	if ref := via[0].Header.Get("Referer"); ref != "" {
+		next.Header.Set("Referer", ref)
+	} else {
+		next.Header.Del("Referer")
+	}
+	if !sameOrigin(next.URL, via[0].URL) {
+		// Credentials were meant for the origin the page named.
+		for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
+			next.Header.Del(name)
+		}
+	}
+	return nil
 }
 
-type clientTransport struct{ client *http.Client }
+// redirectTransport is ReverseProxy's transport. It sends the request with
+// the proxy's own transport and, only when the answer is a redirect that
+// http.Client would follow, hands that answer to an http.Client, which
+// follows it exactly as if it had sent the request itself (method
+// rewriting, body replay, headers for the next hop, checkRedirect on every
+// hop). Nearly every response is not a redirect and skips the client's
+// bookkeeping, such as its copy of the request headers.
+type redirectTransport struct {
+	transport     http.RoundTripper
+	checkRedirect func(next *http.Request, via []*http.Request) error
+}
 
-func (t clientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.client.Do(r.WithContext(withoutTrace{r.Context()}))
+func (t *redirectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.WithContext(withoutTrace{r.Context()})
+	res, err := t.transport.RoundTrip(r)
+	if err != nil || !followable(res) {
+		return res, err
+	}
+	client := &http.Client{
+		Transport:     &answeredFirst{res: res, next: t.transport},
+		CheckRedirect: t.checkRedirect,
+	}
+	return client.Do(r)
+}
+
+// followable: the statuses http.Client follows, with somewhere to go.
+// Whether it does (the hop limit, a body it cannot replay) is its call.
+func followable(res *http.Response) bool {
+	switch res.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return res.Header.Get("Location") != ""
+	}
+	return false
+}
+
+// answeredFirst is the transport of an http.Client taking over a redirect:
+// its first round trip returns the response already received for the
+// request; the hops after it go through next. The client calls it from one
+// goroutine, one hop after another.
+type answeredFirst struct {
+	res  *http.Response
+	next http.RoundTripper
+}
+
+func (t *answeredFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	if res := t.res; res != nil {
+		t.res = nil
+		return res, nil
+	}
+	return t.next.RoundTrip(r)
 }
 
 // withoutTrace hides ReverseProxy's ClientTrace from the transport. That

@@ -200,7 +200,7 @@ func New(d Deps) (*Server, error) {
 		s.limiter = limiter
 	}
 	s.transport = newTransport(d)
-	s.proxy = s.newReverseProxy(clientTransport{client: s.newRedirectClient(s.transport)})
+	s.proxy = s.newReverseProxy(&redirectTransport{transport: s.transport, checkRedirect: s.checkRedirect})
 	s.handler = s.routes()
 	return s, nil
 }
