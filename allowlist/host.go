@@ -81,15 +81,18 @@ func canonicalHost(h string) (canonHost, *Error) {
 	if h == "" || len(h) > 253 {
 		return canonHost{}, invalid("host name is empty or too long")
 	}
-	for _, l := range strings.Split(h, ".") {
+	for l := range strings.SplitSeq(h, ".") {
 		if err := checkLabel(l); err != nil {
 			return canonHost{}, err
 		}
 	}
 	if endsInNumber(h) {
-		a, ok := parseLegacyIPv4(h)
+		a, dotted, ok := parseLegacyIPv4(h)
 		if !ok {
 			return canonHost{}, invalid("host is a malformed IPv4 address")
+		}
+		if dotted { // already the canonical spelling
+			return canonHost{name: h, addr: a}, nil
 		}
 		return canonHost{name: a.String(), addr: a}, nil
 	}
@@ -178,6 +181,9 @@ func canonicalPort(scheme, port string, hasPort bool) (string, uint16, *Error) {
 	}
 	if uint16(n) == def {
 		return "", def, nil
+	}
+	if port[0] != '0' { // already canonical
+		return port, uint16(n), nil
 	}
 	return strconv.FormatUint(n, 10), uint16(n), nil
 }

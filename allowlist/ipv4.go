@@ -36,31 +36,37 @@ func endsInNumber(name string) bool {
 }
 
 // parseLegacyIPv4 parses one to four parts, each decimal, octal (leading 0) or hex (0x); the
-// last part fills the remaining bytes. It fails on anything else, including overflow.
-func parseLegacyIPv4(name string) (netip.Addr, bool) {
-	parts := strings.Split(name, ".")
-	if len(parts) > 4 {
-		return netip.Addr{}, false
+// last part fills the remaining bytes. It fails on anything else, including overflow. dotted
+// reports that name is already the address's canonical dotted quad (four decimal parts without
+// leading zeros), so a caller can keep it instead of formatting the address again.
+func parseLegacyIPv4(name string) (a netip.Addr, dotted, ok bool) {
+	n := strings.Count(name, ".") + 1
+	if n > 4 {
+		return netip.Addr{}, false, false
 	}
+	dotted = n == 4
 	var v uint64
-	for i, p := range parts {
-		n, ok := parseIPv4Number(p)
+	i := 0
+	for p := range strings.SplitSeq(name, ".") {
+		num, ok := parseIPv4Number(p)
 		if !ok {
-			return netip.Addr{}, false
+			return netip.Addr{}, false, false
 		}
-		if i < len(parts)-1 {
-			if n > 255 {
-				return netip.Addr{}, false
+		dotted = dotted && allDigits(p) && (p[0] != '0' || len(p) == 1)
+		if i < n-1 {
+			if num > 255 {
+				return netip.Addr{}, false, false
 			}
-			v |= n << (8 * (3 - i))
+			v |= num << (8 * (3 - i))
+			i++
 			continue
 		}
-		if n >= 1<<(8*(5-len(parts))) {
-			return netip.Addr{}, false
+		if num >= 1<<(8*(5-n)) {
+			return netip.Addr{}, false, false
 		}
-		v |= n
+		v |= num
 	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), dotted, true
 }
 
 func parseIPv4Number(s string) (uint64, bool) {

@@ -57,9 +57,12 @@ func (p *Policy) CheckTarget(u *url.URL) error {
 		return err
 	}
 	u.Scheme = scheme
-	u.Host = h.name
-	if portText != "" {
-		u.Host += ":" + portText
+	if h.name != hostPart || portText != portPart || hasPort != (portText != "") {
+		// Not canonical as written: write back the canonical form.
+		u.Host = h.name
+		if portText != "" {
+			u.Host += ":" + portText
+		}
 	}
 	return nil
 }
