@@ -73,11 +73,12 @@ type Limiter struct {
 // rule is one configured limit with its in-memory counter (primary without
 // Redis, fallback with it).
 type rule struct {
-	name  string // key prefix: "origin:" or "client:"
-	label string // LimitOrigin or LimitClient
-	limit Limit
-	local *localCounter
-	args  scriptArgs // for Redis; zero: boxed per call
+	name        string // key prefix: "origin:" or "client:"
+	label       string // LimitOrigin or LimitClient
+	limit       Limit
+	local       *localCounter
+	args        scriptArgs // for Redis; zero: boxed per call
+	limitHeader string     // limit.Requests formatted for X-RateLimit-Limit; "": formatted per call
 }
 
 // New validates cfg and builds a Limiter. With Redis configured it checks
@@ -100,10 +101,12 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		keyLocal:      newLocalCounter(),
 	}
 	if !cfg.Origin.Off() {
-		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(), args: newScriptArgs(cfg.Origin)}
+		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(),
+			args: newScriptArgs(cfg.Origin), limitHeader: strconv.Itoa(cfg.Origin.Requests)}
 	}
 	if !cfg.Client.Off() {
-		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(), args: newScriptArgs(cfg.Client)}
+		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(),
+			args: newScriptArgs(cfg.Client), limitHeader: strconv.Itoa(cfg.Client.Requests)}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -239,16 +242,16 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			l.admitted(w, r, nil, Decision{}, err)
 			return
 		}
-		tightest := ds[0]
+		tightest := 0
 		for i, d := range ds {
 			if !l.admitted(w, r, counts[i].rule, d, nil) {
 				return
 			}
-			if d.Remaining < tightest.Remaining {
-				tightest = d
+			if d.Remaining < ds[tightest].Remaining {
+				tightest = i
 			}
 		}
-		setHeaders(w.Header(), tightest)
+		setHeaders(w.Header(), ds[tightest], counts[tightest].rule.limitHeader)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -269,7 +272,7 @@ func (l *Limiter) serveKeyed(w http.ResponseWriter, r *http.Request, next http.H
 	if !l.admitted(w, r, &ru, ds[0], nil) {
 		return
 	}
-	setHeaders(w.Header(), ds[0])
+	setHeaders(w.Header(), ds[0], "")
 	next.ServeHTTP(w, r)
 }
 
@@ -284,7 +287,7 @@ func (l *Limiter) admitted(w http.ResponseWriter, r *http.Request, ru *rule, d D
 	if d.Allowed {
 		return true
 	}
-	setHeaders(w.Header(), d)
+	setHeaders(w.Header(), d, ru.limitHeader)
 	w.Header().Set("Retry-After", strconv.FormatInt(int64(d.RetryAfter/time.Second), 10))
 	if l.onRefused != nil {
 		l.onRefused(r, ru.label)
@@ -294,9 +297,21 @@ func (l *Limiter) admitted(w http.ResponseWriter, r *http.Request, ru *rule, d D
 }
 
 // setHeaders sets X-RateLimit-*, by their canonical keys ("X-Ratelimit-*")
-// to skip canonicalisation on the hot path.
-func setHeaders(h http.Header, d Decision) {
-	h["X-Ratelimit-Limit"] = []string{strconv.Itoa(d.Limit.Requests)}
-	h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(d.Remaining)}
-	h["X-Ratelimit-Reset"] = []string{strconv.FormatInt(d.Reset.Unix(), 10)}
+// to skip canonicalisation on the hot path, from one backing array and, for
+// Remaining and Reset, one string. limit is X-RateLimit-Limit's value
+// formatted in advance, or "" to format it here.
+func setHeaders(h http.Header, d Decision, limit string) {
+	if limit == "" {
+		limit = strconv.Itoa(d.Limit.Requests)
+	}
+	var buf [48]byte
+	b := strconv.AppendInt(buf[:0], int64(d.Remaining), 10)
+	n := len(b)
+	b = strconv.AppendInt(b, d.Reset.Unix(), 10)
+	both := string(b)
+	vals := make([]string, 3)
+	vals[0], vals[1], vals[2] = limit, both[:n], both[n:]
+	h["X-Ratelimit-Limit"] = vals[0:1:1]
+	h["X-Ratelimit-Remaining"] = vals[1:2:2]
+	h["X-Ratelimit-Reset"] = vals[2:3:3]
 }
