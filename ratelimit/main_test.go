@@ -22,20 +22,14 @@ var sharedRedisURL string
 func TestMain(m *testing.M) {
 	// go-redis logs every failed dial; the tests stop Redis on purpose.
 	redis.SetLogger(RedisLog{Logger: slog.New(slog.DiscardHandler)})
-	var srv *redistest.Server
-	sharedRedisURL = os.Getenv("REDIS_URL")
-	if sharedRedisURL == "" {
-		var err error
-		if srv, err = redistest.Start(0); err != nil {
-			fmt.Fprintln(os.Stderr, "ratelimit tests need redis-server or REDIS_URL:", err)
-			os.Exit(1)
-		}
-		sharedRedisURL = srv.URL()
+	url, stop, err := redistest.Shared()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ratelimit tests need redis-server or REDIS_URL:", err)
+		os.Exit(1)
 	}
+	sharedRedisURL = url
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if srv != nil {
-			srv.Stop()
-		}
+		stop()
 		os.Exit(code)
 	}))
 }

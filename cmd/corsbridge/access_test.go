@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -48,19 +49,11 @@ func call(t *testing.T, base, target, origin, key string) (int, string) {
 // proxied 200); changes travel through the store, so they take a poll or two.
 func everywhere(t *testing.T, insts []*instance, target, origin, key, code string) {
 	t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	for i, inst := range insts {
-		for {
-			status, got := call(t, inst.base, target, origin, key)
-			if got == code && (code != "" || status == 200) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("instance %d still answers %d %q, want %q", i+1, status, got, code)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	waitEach(t, insts, 8*time.Second, func(inst *instance) (bool, string) {
+		status, got := call(t, inst.base, target, origin, key)
+		return got == code && (code != "" || status == 200),
+			fmt.Sprintf("instance %s still answers %d %q, want %q", inst.base, status, got, code)
+	})
 }
 
 // TestAccessThroughRedisOnTwoInstances: a key, a block and a revocation made

@@ -74,31 +74,13 @@ func startProcess(t *testing.T, env ...string) *process {
 func TestSignalDrainsInFlightRequests(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			release, started := make(chan struct{}), make(chan struct{}, 1)
-			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				started <- struct{}{}
-				<-release
-				_, _ = io.WriteString(w, "finished")
-			}))
-			defer upstream.Close()
+			upstream := newHoldingUpstream(t)
 			p := startProcess(t, "CORSBRIDGE_ALLOW_PRIVATE=127.0.0.0/8", "CORSBRIDGE_SHUTDOWN_GRACE=10s")
 
 			client := &http.Client{Transport: &http.Transport{}}
 			defer client.CloseIdleConnections()
-			result := make(chan string, 1)
-			go func() {
-				req, _ := http.NewRequest("GET", p.base+"/"+upstream.URL+"/slow", nil)
-				req.Header.Set("Origin", "https://a.example")
-				res, err := client.Do(req)
-				if err != nil {
-					result <- "error: " + err.Error()
-					return
-				}
-				body, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				result <- string(body)
-			}()
-			<-started
+			result := fetchInBackground(client, p.base+"/"+upstream.URL+"/slow")
+			upstream.waitStarted(t)
 			if err := p.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +104,7 @@ func TestSignalDrainsInFlightRequests(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			close(release)
+			upstream.release()
 			if got := <-result; got != "finished" {
 				t.Errorf("in-flight request: %q", got)
 			}

@@ -40,15 +40,25 @@ func burst(t *testing.T, insts []*instance, target, origin string, n int) map[in
 
 func waitReady(t *testing.T, insts []*instance, state string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	waitEach(t, insts, 10*time.Second, func(inst *instance) (bool, string) {
+		_, body := get(t, inst.base+"/readyz", "")
+		return strings.Contains(body, `"rate_limit":"`+state+`"`), "readyz never reported " + state + ": " + body
+	})
+}
+
+// waitEach polls check on every instance until it holds, all within one
+// deadline, and fails with check's description of the last answer.
+func waitEach(t *testing.T, insts []*instance, timeout time.Duration, check func(*instance) (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for _, inst := range insts {
 		for {
-			_, body := get(t, inst.base+"/readyz", "")
-			if strings.Contains(body, `"rate_limit":"`+state+`"`) {
+			ok, last := check(inst)
+			if ok {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("readyz never reported %s: %s", state, body)
+				t.Fatal(last)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,33 +148,11 @@ func TestRunRefusesItself(t *testing.T) {
 }
 
 func TestRunGracefulShutdownFinishesInFlight(t *testing.T) {
-	release, started := make(chan struct{}), make(chan struct{}, 1)
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		started <- struct{}{}
-		<-release
-		_, _ = io.WriteString(w, "finished")
-	}))
-	defer upstream.Close()
+	upstream := newHoldingUpstream(t)
 	inst := start(t, map[string]string{"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8"})
 
-	result := make(chan string, 1)
-	go func() {
-		req, _ := http.NewRequest("GET", inst.base+"/"+upstream.URL+"/", nil)
-		req.Header.Set("Origin", "https://app.example")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			result <- "error: " + err.Error()
-			return
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		result <- string(body)
-	}()
-	select {
-	case <-started:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the request never reached the upstream")
-	}
+	result := fetchInBackground(http.DefaultClient, inst.base+"/"+upstream.URL+"/")
+	upstream.waitStarted(t)
 	inst.cancel()
 	waitFor(t, func() bool { return strings.Contains(inst.logs.String(), "shutting down") })
 
@@ -182,7 +161,7 @@ func TestRunGracefulShutdownFinishesInFlight(t *testing.T) {
 	if _, err := http.Get(inst.base + "/healthz"); err == nil {
 		t.Errorf("a new connection was accepted while draining")
 	}
-	close(release)
+	upstream.release()
 	if got := <-result; got != "finished" {
 		t.Errorf("in-flight request got %q", got)
 	}
@@ -195,6 +174,56 @@ func TestRunGracefulShutdownFinishesInFlight(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not return after the in-flight request finished")
 	}
+}
+
+// holdingUpstream answers "finished" to each request only once released,
+// so a test can act while a request is in flight.
+type holdingUpstream struct {
+	*httptest.Server
+	started chan struct{}
+	release func()
+}
+
+func newHoldingUpstream(t *testing.T) *holdingUpstream {
+	t.Helper()
+	released := make(chan struct{})
+	u := &holdingUpstream{started: make(chan struct{}, 1)}
+	u.release = sync.OnceFunc(func() { close(released) })
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.started <- struct{}{}
+		<-released
+		_, _ = io.WriteString(w, "finished")
+	}))
+	t.Cleanup(func() { u.release(); u.Close() })
+	return u
+}
+
+func (u *holdingUpstream) waitStarted(t *testing.T) {
+	t.Helper()
+	select {
+	case <-u.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request never reached the upstream")
+	}
+}
+
+// fetchInBackground GETs url with an Origin and delivers the body, or the
+// error, when the response completes.
+func fetchInBackground(client *http.Client, url string) <-chan string {
+	result := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Origin", "https://app.example")
+		res, err := client.Do(req)
+		if err != nil {
+			result <- "error: " + err.Error()
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		result <- string(body)
+	}()
+	return result
 }
 
 func waitFor(t *testing.T, cond func() bool) {

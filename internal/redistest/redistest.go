@@ -5,6 +5,7 @@ package redistest
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -103,4 +104,18 @@ func Dedicated(t testing.TB) *Server {
 	}
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// Shared is the Redis a test binary's TestMain hands to all its tests:
+// REDIS_URL when set, else a redis-server started here. stop ends what
+// Shared started (nothing for REDIS_URL).
+func Shared() (url string, stop func(), err error) {
+	if url := os.Getenv("REDIS_URL"); url != "" {
+		return url, func() {}, nil
+	}
+	s, err := Start(0)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.URL(), s.Stop, nil
 }
