@@ -200,7 +200,7 @@ func (s *Server) writeAllowlistError(w http.ResponseWriter, r *http.Request, err
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxRequestBody {
-			s.writeError(w, r, codeBodyTooLarge, "the request body exceeds the limit of "+formatBytes(s.cfg.MaxRequestBody))
+			s.writeError(w, r, codeBodyTooLarge, s.bodyTooLarge)
 			return
 		}
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
@@ -225,7 +225,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			s.writeError(w, r, codeBodyTooLarge, "the request body exceeds the limit of "+formatBytes(s.cfg.MaxRequestBody))
+			s.writeError(w, r, codeBodyTooLarge, s.bodyTooLarge)
 			return
 		case errors.Is(err, errClientStalled):
 			s.writeError(w, r, codeRequestTimeout, "the request body stopped arriving")

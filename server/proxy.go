@@ -367,9 +367,9 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, new(*access.Error)):
 		s.writeAccessError(w, r, err)
 	case errors.As(err, &tooBig):
-		s.writeError(w, r, codeBodyTooLarge, "the request body exceeds the limit of "+formatBytes(s.cfg.MaxRequestBody))
+		s.writeError(w, r, codeBodyTooLarge, s.bodyTooLarge)
 	case errors.Is(err, errResponseTooLarge):
-		s.writeError(w, r, codeResponseTooLarge, "the upstream response exceeds the limit of "+formatBytes(s.cfg.MaxResponseBody))
+		s.writeError(w, r, codeResponseTooLarge, s.responseTooLarge)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads an answer.
 		info.clientGone = true

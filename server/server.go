@@ -145,10 +145,13 @@ type Server struct {
 	requireHeader   []string
 	trustedIPHeader string
 	handler         http.Handler
-	draining        atomic.Bool
-	ids             *requestIDs
-	registry        *prometheus.Registry
-	metrics         *metrics // nil without a registry
+	// The limit messages, worded once: the limits never change.
+	bodyTooLarge     string
+	responseTooLarge string
+	draining         atomic.Bool
+	ids              *requestIDs
+	registry         *prometheus.Registry
+	metrics          *metrics // nil without a registry
 }
 
 // New builds the proxy. All normalisation happens here, once: the request
@@ -201,6 +204,8 @@ func New(d Deps) (*Server, error) {
 	}
 	s.transport = newTransport(d)
 	s.proxy = s.newReverseProxy(&redirectTransport{transport: s.transport, checkRedirect: s.checkRedirect})
+	s.bodyTooLarge = "the request body exceeds the limit of " + web.FormatBytes(d.Config.MaxRequestBody)
+	s.responseTooLarge = "the upstream response exceeds the limit of " + web.FormatBytes(d.Config.MaxResponseBody)
 	s.handler = s.routes()
 	return s, nil
 }

@@ -177,12 +177,14 @@ func formatSizeLimit(n int64) string {
 	if n <= 0 {
 		return "no limit"
 	}
-	return "up to " + formatBytes(n)
+	return "up to " + FormatBytes(n)
 }
 
 // formatBytes writes a positive size in binary units: 10485760 is "10 MiB",
 // 1536 is "1.5 KiB".
-func formatBytes(n int64) string {
+// FormatBytes renders a byte count for people: "1 byte", "512 bytes",
+// "10 MiB", "1.5 GiB". The proxy's error messages use it too.
+func FormatBytes(n int64) string {
 	switch {
 	case n == 1:
 		return "1 byte"
