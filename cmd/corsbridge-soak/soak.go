@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/corsbridge/corsbridge/internal/redistest"
+	"github.com/corsbridge/corsbridge/internal/redisproc"
 )
 
 func soak(ctx context.Context, o options, out io.Writer) error {
@@ -28,7 +28,7 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 			return fmt.Errorf("go build: %v\n%s", err, b)
 		}
 	}
-	rdb, err := redistest.Start(0)
+	rdb, err := redisproc.Start(redisproc.Config{})
 	if err != nil {
 		return err
 	}

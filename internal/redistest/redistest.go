@@ -3,95 +3,21 @@
 package redistest
 
 import (
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/corsbridge/corsbridge/internal/redisproc"
 )
 
-// Server is a redis-server child process on 127.0.0.1.
-type Server struct {
-	port int
-	cmd  *exec.Cmd
-}
+// Server is a redis-server child process on 127.0.0.1, run by
+// internal/redisproc, the one Redis launcher.
+type Server = redisproc.Server
 
 // Start starts redis-server on port, or on a free port when 0, and waits
 // until it answers PING. It fails when redis-server is not installed: the
 // tests need it (apt-get install -y redis-server, or set REDIS_URL).
 func Start(port int) (*Server, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, fmt.Errorf("redis-server not found (apt-get install -y redis-server, or set REDIS_URL): %w", err)
-	}
-	if port == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &Server{port: port, cmd: cmd}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if s.ping() {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			return nil, fmt.Errorf("redis-server on port %d did not answer", port)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *Server) ping() bool {
-	c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := fmt.Fprint(c, "PING\r\n"); err != nil {
-		return false
-	}
-	buf := make([]byte, 7)
-	n, _ := c.Read(buf)
-	return string(buf[:n]) == "+PONG\r\n"
-}
-
-// Addr is host:port.
-func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-
-// URL is the redis:// URL of database 0.
-func (s *Server) URL() string { return "redis://" + s.Addr() }
-
-// Stop kills the server and waits for it, as a crash would.
-func (s *Server) Stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.cmd = nil
-}
-
-// Restart starts the server again on the same port, empty.
-func (s *Server) Restart() error {
-	n, err := Start(s.port)
-	if err != nil {
-		return err
-	}
-	s.cmd = n.cmd
-	return nil
+	return redisproc.Start(redisproc.Config{Port: port})
 }
 
 // Dedicated starts a server only this test uses, so it can be stopped and
