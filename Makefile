@@ -43,7 +43,7 @@ SOAK_DURATION ?= 5m
 .PHONY: soak
 soak:
 	@./scripts/ensure-deps.sh
-	$(GO) run ./cmd/corsbridge-soak -duration $(SOAK_DURATION)
+	$(GO) run ./internal/tools/soak -duration $(SOAK_DURATION)
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
@@ -77,5 +77,5 @@ bench:
 		npm install --silent --no-audit --no-fund --prefix "$(BENCH_CACHE)/cors-anywhere" cors-anywhere@0.4.4 >/dev/null \
 			|| echo "bench: npm install cors-anywhere failed; it is skipped" >&2; \
 	fi
-	$(GO) build -o bin/corsbridge-bench ./cmd/corsbridge-bench
+	$(GO) build -o bin/corsbridge-bench ./internal/tools/bench
 	bin/corsbridge-bench -cache "$(BENCH_CACHE)" $(BENCH_FLAGS)

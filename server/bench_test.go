@@ -27,7 +27,7 @@ import (
 // dialer, local rate limits, a JSON request log) compared, in the same run,
 // with a plain httputil.ReverseProxy that only adds
 // Access-Control-Allow-Origin. Both reach the same loopback upstream, which
-// answers 1 KiB, as cmd/corsbridge-bench's upstream does.
+// answers 1 KiB, as internal/tools/bench's upstream does.
 //
 //	go test ./server -run '^$' -bench . -benchtime 2s -count 5
 //

@@ -5,7 +5,7 @@
 // instance's peak memory and goroutines, and exits 1 on any unexpected
 // error. All traffic stays on loopback; it stops by itself.
 //
-//	go run ./cmd/corsbridge-soak -duration 3m
+//	go run ./internal/tools/soak -duration 3m
 package main
 
 import (
