@@ -15,10 +15,12 @@ import (
 //  3. The port must be non-zero and, when Config.AllowPorts is set, listed.
 //  4. The proxy's own listening addresses are refused even if AllowPrivate covers them, so
 //     the proxy cannot be made to call itself in a loop.
-//  5. An address inside Config.AllowPrivate is allowed: the operator's explicit exception.
-//  6. Anything not globally reachable unicast (see specialRanges) is refused with its class.
-//     IPv6 ranges that carry IPv4 (NAT64, 6to4, Teredo) are judged by the IPv4 they carry,
-//     which may itself be inside AllowPrivate.
+//  5. IPv6 ranges that carry IPv4 (NAT64, 6to4, Teredo) are judged first by the IPv4 they
+//     carry, as that address itself: refused unless public or inside AllowPrivate, even when
+//     AllowPrivate lists the IPv6 range.
+//  6. An address inside Config.AllowPrivate is allowed: the operator's explicit exception.
+//  7. Anything not globally reachable unicast (see specialRanges) is refused with its class;
+//     the IPv6 ranges of step 5 pass when what they carry passed.
 func (p *Policy) CheckAddr(ap netip.AddrPort) error {
 	return p.checkAddr(ap, "target resolves to")
 }
@@ -28,44 +30,56 @@ func (p *Policy) CheckAddr(ap netip.AddrPort) error {
 func (p *Policy) checkAddr(ap netip.AddrPort, lead string) error {
 	a := ap.Addr()
 	if !a.IsValid() {
-		return forbidden("refused to connect to an unrecognised address")
+		return forbidden(CauseNetwork, "refused to connect to an unrecognised address")
 	}
 	if a.Zone() != "" {
-		return forbidden(lead + " a private address (zoned)")
+		return forbidden(CausePrivate, lead+" a private address (zoned)")
 	}
 	a = a.Unmap()
 	port := ap.Port()
 	if !p.portAllowed(port) {
-		return forbidden("target port " + strconv.Itoa(int(port)) + " is not allowed")
+		return forbidden(CausePort, "target port "+strconv.Itoa(int(port))+" is not allowed")
 	}
 	s := classify(a)
 	embedded := embeddedIPv4(a, s.embed)
 	if p.isSelf(a, port) {
-		return forbidden("target is this proxy itself")
+		return forbidden(CauseSelf, "target is this proxy itself")
 	}
 	for _, e := range embedded {
 		if p.isSelf(e, port) {
-			return forbidden("target is this proxy itself")
+			return forbidden(CauseSelf, "target is this proxy itself")
+		}
+	}
+	if s.embed == embedNAT64Local && !p.privateAllowed(a) {
+		// Not routed at all: refused as itself unless listed, whatever it carries.
+		return forbidden(CausePrivate, lead+" a private address ("+s.class+")")
+	}
+	// An embedded IPv4 address is judged as itself before the outer prefix is: listing
+	// 64:ff9b::/96 or 2002::/16 in AllowPrivate opens a NAT64 gateway or a 6to4 relay, not
+	// the metadata service or the loopback address the gateway would translate to.
+	for _, e := range embedded {
+		if es := classify(e); es.class != "" && !p.privateAllowed(e) {
+			return forbidden(classCause(es.class), lead+" a private address ("+es.class+" via "+s.class+")")
 		}
 	}
 	if p.privateAllowed(a) || s.class == "" {
 		return nil
 	}
-	if s.embed == embedNone {
-		return forbidden(lead + " a private address (" + s.class + ")")
-	}
-	for _, e := range embedded {
-		if p.privateAllowed(e) {
-			continue
-		}
-		if es := classify(e); es.class != "" {
-			return forbidden(lead + " a private address (" + es.class + " via " + s.class + ")")
-		}
-	}
-	if s.embed == embedCompat {
-		return forbidden(lead + " a private address (" + s.class + ")")
+	if !s.embed.routable() {
+		return forbidden(classCause(s.class), lead+" a private address ("+s.class+")")
 	}
 	return nil
+}
+
+// classCause is the Cause of refusing an address of a special-purpose class.
+func classCause(class string) Cause {
+	switch class {
+	case "loopback":
+		return CauseLoopback
+	case "metadata":
+		return CauseMetadata
+	}
+	return CausePrivate
 }
 
 // portAllowed: port 0 is never a destination. Without AllowPorts any port is allowed except

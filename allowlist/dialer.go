@@ -24,11 +24,11 @@ func (p *Policy) Control(network, address string, _ syscall.RawConn) error {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 	default:
-		return forbidden("refused to connect over " + safeNetwork(network))
+		return forbidden(CauseNetwork, "refused to connect over "+safeNetwork(network))
 	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return forbidden("refused to connect to an unrecognised address")
+		return forbidden(CauseNetwork, "refused to connect to an unrecognised address")
 	}
 	return p.CheckAddr(ap)
 }

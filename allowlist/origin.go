@@ -231,25 +231,25 @@ func (p *Policy) CheckOrigin(origin string) error {
 	}
 	if origin == "" {
 		if p.allowOrigins != nil {
-			return refused("an Origin header is required")
+			return refused(CauseOriginMissing, "an Origin header is required")
 		}
 		return nil
 	}
 	if origin == "null" {
 		if p.allowOrigins != nil || (p.denyOrigins != nil && p.denyOrigins.null) {
-			return refused("the null origin is not allowed")
+			return refused(CauseOriginNull, "the null origin is not allowed")
 		}
 		return nil
 	}
 	o, ok := parseOrigin(origin)
 	if !ok {
-		return refused("the Origin header is malformed")
+		return refused(CauseOriginMalformed, "the Origin header is malformed")
 	}
 	if p.denyOrigins != nil && p.denyOrigins.match(o) {
-		return refused("origin is denied")
+		return refused(CauseOriginDenied, "origin is denied")
 	}
 	if p.allowOrigins != nil && !p.allowOrigins.match(o) {
-		return refused("origin is not allowed")
+		return refused(CauseOriginNotAllowed, "origin is not allowed")
 	}
 	return nil
 }

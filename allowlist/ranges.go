@@ -13,7 +13,17 @@ const (
 	embed6to4             // RFC 3056: IPv4 in bits 16..47
 	embedTeredo           // RFC 4380: server IPv4 in bits 32..63, client IPv4 in the last 32 bits XOR 0xffffffff
 	embedCompat           // RFC 4291 IPv4-compatible (deprecated): IPv4 in the last 32 bits
+	// RFC 8215 local-use NAT64: the operator picks the layout; the last 32 bits (a /96
+	// inside the /48, the usual choice) are judged, and the range is refused unless listed.
+	embedNAT64Local
 )
+
+// routable reports whether addresses of a range with this embedding reach the public
+// internet when the IPv4 they carry does: a NAT64 gateway, a 6to4 or Teredo relay. The
+// deprecated IPv4-compatible form and local-use NAT64 do not.
+func (e embedding) routable() bool {
+	return e == embedNAT64 || e == embed6to4 || e == embedTeredo
+}
 
 // special is one row of the special-purpose table: a prefix that is not globally reachable
 // unicast (class is the reason shown to clients), or an IPv6 range that embeds IPv4.
@@ -73,7 +83,7 @@ var specialRanges = []special{
 	{pfx("::1/128"), "loopback", embedNone},
 	{pfx("::/96"), "ipv4-compatible", embedCompat},
 	{pfx("64:ff9b::/96"), "nat64", embedNAT64},
-	{pfx("64:ff9b:1::/48"), "nat64-local", embedNone},
+	{pfx("64:ff9b:1::/48"), "nat64-local", embedNAT64Local},
 	{pfx("100::/64"), "discard", embedNone},
 	{pfx("2001::/23"), "protocol-assignment", embedNone},
 	{pfx("2001::/32"), "teredo", embedTeredo},
@@ -115,7 +125,7 @@ func classify(a netip.Addr) special {
 func embeddedIPv4(a netip.Addr, e embedding) []netip.Addr {
 	b := a.As16()
 	switch e {
-	case embedNAT64, embedCompat:
+	case embedNAT64, embedCompat, embedNAT64Local:
 		return []netip.Addr{netip.AddrFrom4([4]byte(b[12:16]))}
 	case embed6to4:
 		return []netip.Addr{netip.AddrFrom4([4]byte(b[2:6]))}

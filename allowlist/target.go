@@ -26,7 +26,7 @@ func (p *Policy) CheckTarget(u *url.URL) error {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
-		return invalid("target must be an http or https URL")
+		return &Error{Kind: KindInvalid, Cause: CauseScheme, Reason: "target must be an http or https URL"}
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return invalid("target has no host")
@@ -51,7 +51,7 @@ func (p *Policy) CheckTarget(u *url.URL) error {
 			return err
 		}
 	} else if !p.portAllowed(port) {
-		return forbidden("target port " + strconv.Itoa(int(port)) + " is not allowed")
+		return forbidden(CausePort, "target port "+strconv.Itoa(int(port))+" is not allowed")
 	}
 	if err := p.checkHostRules(h, u); err != nil {
 		return err
@@ -71,13 +71,13 @@ func (p *Policy) CheckTarget(u *url.URL) error {
 func (p *Policy) checkHostRules(h canonHost, u *url.URL) error {
 	if !h.addr.IsValid() {
 		if why := localName(h.name); why != "" && !p.explicitlyAllowed(h.name) {
-			return forbidden("target is a local-only host name (" + why + ")")
+			return forbidden(CauseLocalName, "target is a local-only host name ("+why+")")
 		}
 	}
 	path := targetPath(u)
 	for _, t := range p.denyTargets {
 		if t.matchHost(h.name) && t.matchPath(path) != pathNoMatch {
-			return forbidden("target is denied")
+			return forbidden(CauseTargetDenied, "target is denied")
 		}
 	}
 	if len(p.allowTargets) == 0 {
@@ -88,7 +88,7 @@ func (p *Policy) checkHostRules(h canonHost, u *url.URL) error {
 			return nil
 		}
 	}
-	return forbidden("target is not allowed")
+	return forbidden(CauseTargetNotAllowed, "target is not allowed")
 }
 
 // explicitlyAllowed is the only way past the never-public name rule: the operator has opened

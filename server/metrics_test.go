@@ -231,52 +231,6 @@ func TestMetricsRedisState(t *testing.T) {
 	})
 }
 
-func TestRefusalReasonIsBounded(t *testing.T) {
-	tests := []struct {
-		kind   allowlist.Kind
-		reason string
-		want   string
-	}{
-		{allowlist.KindOrigin, "origin is denied", "origin_denied"},
-		{allowlist.KindOrigin, "origin is not allowed", "origin_not_allowed"},
-		{allowlist.KindOrigin, "the null origin is not allowed", "origin_not_allowed"},
-		{allowlist.KindOrigin, "the Origin header is malformed", "origin_malformed"},
-		{allowlist.KindTarget, "target resolves to a private address (loopback)", "private_address"},
-		{allowlist.KindTarget, "target is a private address (metadata)", "metadata"},
-		{allowlist.KindTarget, "target resolves to a private address (metadata via nat64)", "metadata"},
-		{allowlist.KindTarget, "target is this proxy itself", "self"},
-		{allowlist.KindTarget, "target port 22 is not allowed", "port"},
-		{allowlist.KindTarget, "target is a local-only host name (.local)", "local_name"},
-		{allowlist.KindTarget, "target is denied", "target_denied"},
-		{allowlist.KindTarget, "target is not allowed", "target_not_allowed"},
-		{allowlist.KindTarget, "refused to connect over udp", "other"},
-		{allowlist.KindTarget, "anything new " + strings.Repeat("x", 100), "other"},
-		{allowlist.KindInvalid, "host is empty", "malformed"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.reason, func(t *testing.T) {
-			got := refusalReason(&allowlist.Error{Kind: tt.kind, Reason: tt.reason})
-			if got != tt.want {
-				t.Errorf("refusalReason = %q, want %q", got, tt.want)
-			}
-			code := codeTargetForbidden
-			switch tt.kind {
-			case allowlist.KindOrigin:
-				code = codeOriginForbidden
-			case allowlist.KindInvalid:
-				code = codeInvalidTarget
-			}
-			found := false
-			for _, k := range allRefusals() {
-				found = found || k.code == code && k.reason == got
-			}
-			if !found {
-				t.Errorf("%s/%s is not pre-registered", code, got)
-			}
-		})
-	}
-}
-
 func TestNewRefusesMetricsWithoutRegistry(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ServeMetrics = true

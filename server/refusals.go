@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/corsbridge/corsbridge/allowlist"
 )
@@ -39,38 +38,37 @@ func allRefusals() []refusalKey {
 	return keys
 }
 
-// refusalReason maps a policy refusal to a reason class from a fixed list:
-// the allowlist's reasons are safe to show but may name a port or a range,
-// and a metric label must not grow with what clients send.
+// refusalReason maps a policy refusal to a reason class from a fixed list, by
+// the rule behind it (its Cause), never by its message: the message may name a
+// port or a range, and a metric label must not grow with what clients send.
 func refusalReason(err *allowlist.Error) string {
-	r := err.Reason
 	switch err.Kind {
 	case allowlist.KindInvalid:
 		return "malformed"
 	case allowlist.KindOrigin:
-		switch {
-		case strings.Contains(r, "denied"):
+		switch err.Cause {
+		case allowlist.CauseOriginDenied:
 			return "origin_denied"
-		case strings.Contains(r, "malformed"):
+		case allowlist.CauseOriginMalformed:
 			return "origin_malformed"
 		default: // not allowed, null, or missing with an allowlist
 			return "origin_not_allowed"
 		}
 	}
-	switch {
-	case strings.Contains(r, "(metadata"):
+	switch err.Cause {
+	case allowlist.CauseMetadata:
 		return "metadata"
-	case strings.Contains(r, "private address"):
+	case allowlist.CauseLoopback, allowlist.CausePrivate:
 		return "private_address"
-	case strings.Contains(r, "this proxy itself"):
+	case allowlist.CauseSelf:
 		return "self"
-	case strings.HasPrefix(r, "target port "):
+	case allowlist.CausePort:
 		return "port"
-	case strings.Contains(r, "local-only host name"):
+	case allowlist.CauseLocalName:
 		return "local_name"
-	case r == "target is denied":
+	case allowlist.CauseTargetDenied:
 		return "target_denied"
-	case r == "target is not allowed":
+	case allowlist.CauseTargetNotAllowed:
 		return "target_not_allowed"
 	}
 	return "other"
