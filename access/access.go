@@ -16,8 +16,9 @@
 // reloaded in the background when the store's version changes; when the store
 // cannot be read, the last snapshot stays in force.
 //
-// The package sits above allowlist (whose pattern syntax it reuses) and
-// ratelimit (whose Limit a key carries); server and cmd/corsbridge use it.
+// The package sits above allowlist (whose pattern syntax it reuses) and rate
+// (the value type of a key's limit); it knows nothing of how limits are
+// counted. server and cmd/corsbridge use it.
 package access
 
 import (

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/corsbridge/corsbridge/allowlist"
-	"github.com/corsbridge/corsbridge/ratelimit"
+	"github.com/corsbridge/corsbridge/rate"
 )
 
 // Grant is what a valid key or token allows: who it is (for the request log
@@ -15,7 +15,7 @@ type Grant struct {
 	// Name is the key's name, or "token:<id>" for a signed token; the
 	// limiter counts under "key:"+Name. Never a secret.
 	Name  string
-	Limit ratelimit.Limit
+	Limit rate.Limit
 
 	expires time.Time            // zero: never
 	origins *allowlist.OriginSet // nil: any origin

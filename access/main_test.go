@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -13,7 +14,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/corsbridge/corsbridge/internal/redistest"
-	"github.com/corsbridge/corsbridge/ratelimit"
 
 	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
@@ -23,7 +23,7 @@ import (
 var sharedRedisURL string
 
 func TestMain(m *testing.M) {
-	redis.SetLogger(ratelimit.RedisLog{Logger: slog.New(slog.DiscardHandler)})
+	redis.SetLogger(quietRedis{})
 	url, stop, err := redistest.Shared()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "access tests need redis-server or REDIS_URL:", err)
@@ -40,11 +40,11 @@ func TestMain(m *testing.M) {
 // the access keys before the test and closed after it.
 func redisClient(t *testing.T, url string) redis.UniversalClient {
 	t.Helper()
-	opts, err := ratelimit.ParseRedisURL(url)
+	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := redis.NewUniversalClient(opts)
+	c := redis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -103,3 +103,9 @@ const (
 	secretA = "first-secret-for-tests-0123456789abcdef"
 	secretB = "second-secret-for-tests-0123456789abcdef"
 )
+
+// quietRedis silences go-redis's own logging (reconnect chatter while tests
+// stop Redis on purpose).
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}

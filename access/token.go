@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/corsbridge/corsbridge/allowlist"
-	"github.com/corsbridge/corsbridge/ratelimit"
+	"github.com/corsbridge/corsbridge/rate"
 )
 
 // A signed demo token carries its own scope and needs no storage:
@@ -85,7 +85,7 @@ func (c Claims) compile() (*Grant, error) {
 	if targets.Any() {
 		return nil, errors.New(`target "*": a token must name the targets it works for`)
 	}
-	limit, err := ratelimit.ParseLimit(c.Rate)
+	limit, err := rate.Parse(c.Rate)
 	if err != nil {
 		return nil, fmt.Errorf("rate: %w", err)
 	}

@@ -82,7 +82,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 	var cases []redisCase
 	for _, mode := range takeModes {
-		cases = append(cases, redisCase{"redis-" + mode.name, huge}, redisCase{"redis-" + mode.name + "-refused", Limit{1, time.Hour}})
+		cases = append(cases, redisCase{"redis-" + mode.name, huge}, redisCase{"redis-" + mode.name + "-refused", Limit{Requests: 1, Window: time.Hour}})
 	}
 	for _, c := range cases {
 		mode := takeModes[0]

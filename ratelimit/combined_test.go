@@ -52,8 +52,8 @@ func TestCombinedScriptCountsLikeSeparateCalls(t *testing.T) {
 	for si, s := range setups {
 		var refusedBy string
 		cfg := Config{
-			Origin:    Limit{2, time.Hour},
-			Client:    Limit{3, time.Hour},
+			Origin:    Limit{Requests: 2, Window: time.Hour},
+			Client:    Limit{Requests: 3, Window: time.Hour},
 			OnLimited: onLimitedJSON,
 			OnRefused: func(_ *http.Request, limit string) { refusedBy = limit },
 		}
@@ -68,7 +68,7 @@ func TestCombinedScriptCountsLikeSeparateCalls(t *testing.T) {
 			}
 			l.counter.oneNode = !s.single
 			l.rdb.AddHook(hook)
-			if _, err := l.counter.Take(context.Background(), uniqueKey("load"), time.Now(), Limit{1, time.Hour}); err != nil {
+			if _, err := l.counter.Take(context.Background(), uniqueKey("load"), time.Now(), Limit{Requests: 1, Window: time.Hour}); err != nil {
 				t.Fatal(err) // loads the script: EVALSHA alone from now on
 			}
 		}
@@ -119,7 +119,7 @@ func TestCombinedScriptCountsLikeSeparateCalls(t *testing.T) {
 // TestCombinedScriptKeyedAndProbe: a key's limit and the health probe use
 // the same script with one limit: one round trip each.
 func TestCombinedScriptKeyedAndProbe(t *testing.T) {
-	l := newTestLimiter(t, Config{Keys: true, Origin: Limit{100, time.Minute}, RedisURL: sharedRedisURL, OnLimited: onLimitedJSON})
+	l := newTestLimiter(t, Config{Keys: true, Origin: Limit{Requests: 100, Window: time.Minute}, RedisURL: sharedRedisURL, OnLimited: onLimitedJSON})
 	hook := &roundTrips{}
 	l.rdb.AddHook(hook)
 	if err := l.probe(context.Background()); err != nil {
@@ -129,7 +129,7 @@ func TestCombinedScriptKeyedAndProbe(t *testing.T) {
 	name := uniqueKey("team")
 	codes := []int{}
 	for range 3 {
-		codes = append(codes, keyedReq(l.Middleware(okHandler), "https://a.example", name, Limit{2, time.Minute}))
+		codes = append(codes, keyedReq(l.Middleware(okHandler), "https://a.example", name, Limit{Requests: 2, Window: time.Minute}))
 	}
 	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 {
 		t.Errorf("key 2/1m: %v", codes)
@@ -147,7 +147,7 @@ func TestCombinedScriptBadReply(t *testing.T) {
 	// A stand-in that answers {1, 1, 0} whatever it is asked: one
 	// decision, allowed, for two limits.
 	rc.script = redis.NewScript(`return {1, 1, 0}`)
-	ru := rule{limit: Limit{5, time.Minute}}
+	ru := rule{limit: Limit{Requests: 5, Window: time.Minute}}
 	_, err := rc.takeEach(context.Background(), []count{{&ru, uniqueKey("a")}, {&ru, uniqueKey("b")}}, time.Now(), nil)
 	if err == nil {
 		t.Errorf("short reply: %v, want an error", err)

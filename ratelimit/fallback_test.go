@@ -49,7 +49,7 @@ func TestFallbackAndRecovery(t *testing.T) {
 	srv := redistest.Dedicated(t)
 	logs := &logBuffer{}
 	l := newTestLimiter(t, Config{
-		Origin:        Limit{5, time.Minute},
+		Origin:        Limit{Requests: 5, Window: time.Minute},
 		RedisURL:      srv.URL(),
 		Logger:        logs.logger(),
 		probeInterval: 50 * time.Millisecond,
@@ -115,7 +115,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	logs := &logBuffer{}
 	start := time.Now()
 	l := newTestLimiter(t, Config{
-		Client:        Limit{2, time.Minute},
+		Client:        Limit{Requests: 2, Window: time.Minute},
 		RedisURL:      srv.URL(),
 		Logger:        logs.logger(),
 		probeInterval: 50 * time.Millisecond,
@@ -149,7 +149,7 @@ func TestFailClosed(t *testing.T) {
 	srv := redistest.Dedicated(t)
 	logs := &logBuffer{}
 	l := newTestLimiter(t, Config{
-		Origin:        Limit{5, time.Minute},
+		Origin:        Limit{Requests: 5, Window: time.Minute},
 		Exempt:        []string{"trusted.example"},
 		FailMode:      FailClosed,
 		RedisURL:      srv.URL(),

@@ -21,8 +21,8 @@ type instance struct {
 func startInstance(t *testing.T, redisURL string, mode FailMode) *instance {
 	t.Helper()
 	l := newTestLimiter(t, Config{
-		Origin:        Limit{10, time.Minute},
-		Client:        Limit{1000, time.Minute},
+		Origin:        Limit{Requests: 10, Window: time.Minute},
+		Client:        Limit{Requests: 1000, Window: time.Minute},
 		FailMode:      mode,
 		RedisURL:      redisURL,
 		OnLimited:     onLimitedJSON,

@@ -19,13 +19,13 @@ func keyedReq(h http.Handler, origin, name string, limit Limit) int {
 func TestKeyedRequestsCountAgainstTheKeyOnly(t *testing.T) {
 	var refused []string
 	l := newTestLimiter(t, Config{
-		Origin:    Limit{1, time.Minute},
-		Client:    Limit{2, time.Minute},
+		Origin:    Limit{Requests: 1, Window: time.Minute},
+		Client:    Limit{Requests: 2, Window: time.Minute},
 		OnLimited: onLimitedJSON,
 		OnRefused: func(r *http.Request, limit string) { refused = append(refused, limit) },
 	})
 	h := l.Middleware(okHandler)
-	team := Limit{3, time.Minute}
+	team := Limit{Requests: 3, Window: time.Minute}
 	var got []int
 	for range 4 {
 		got = append(got, keyedReq(h, "https://a.example", "team", team))
@@ -46,7 +46,7 @@ func TestKeyedRequestsCountAgainstTheKeyOnly(t *testing.T) {
 	}
 	// Headers name the key's limit.
 	rec := req{origin: "https://b.example"}.do(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(WithKey(r.Context(), "fresh", Limit{5, time.Hour})))
+		h.ServeHTTP(w, r.WithContext(WithKey(r.Context(), "fresh", Limit{Requests: 5, Window: time.Hour})))
 	}))
 	if rec.Header().Get("X-Ratelimit-Limit") != "5" || rec.Header().Get("X-Ratelimit-Remaining") != "4" {
 		t.Errorf("keyed headers: %v", rec.Header())
@@ -54,7 +54,7 @@ func TestKeyedRequestsCountAgainstTheKeyOnly(t *testing.T) {
 }
 
 func TestKeyedOffAndLimitsOff(t *testing.T) {
-	l := newTestLimiter(t, Config{Origin: Limit{1, time.Minute}, OnLimited: onLimitedJSON})
+	l := newTestLimiter(t, Config{Origin: Limit{Requests: 1, Window: time.Minute}, OnLimited: onLimitedJSON})
 	h := l.Middleware(okHandler)
 	for i := range 5 {
 		if code := keyedReq(h, "https://a.example", "unlimited", Limit{}); code != 200 {
@@ -66,7 +66,7 @@ func TestKeyedOffAndLimitsOff(t *testing.T) {
 	h = off.Middleware(okHandler)
 	var got []int
 	for range 3 {
-		got = append(got, keyedReq(h, "", "k", Limit{2, time.Minute}))
+		got = append(got, keyedReq(h, "", "k", Limit{Requests: 2, Window: time.Minute}))
 	}
 	if want := []int{200, 200, 429}; !slices.Equal(got, want) {
 		t.Errorf("limits off, key 2/1m: %v, want %v", got, want)
@@ -90,7 +90,7 @@ func TestKeyedSharedInRedis(t *testing.T) {
 	name := uniqueKey("team")
 	counts := map[int]int{}
 	for i := range 10 {
-		counts[keyedReq(hs[i%2], "", name, Limit{4, time.Minute})]++
+		counts[keyedReq(hs[i%2], "", name, Limit{Requests: 4, Window: time.Minute})]++
 	}
 	if counts[200] != 4 || counts[429] != 6 {
 		t.Errorf("two instances, key 4/1m: %v, want exactly 4 passed", counts)

@@ -196,104 +196,32 @@ const invalidOriginKey = "(invalid)"
 // errUnavailable means FailClosed refused to decide without Redis.
 var errUnavailable = errors.New("ratelimit: redis unavailable")
 
-// Middleware counts each request against the client limit (by ClientIP) and,
-// when it has an Origin that is not exempt, the origin limit (by OriginKey; an
-// Origin that is not a valid origin counts under one shared key).
-// The client limit is checked first, so requests it refuses do not use up the
-// origin's quota; requests the origin limit refuses still count for the
-// client, which did send them. With Redis both are counted in one round trip
-// (see RedisCounter). A request whose context carries a key's limit
-// (WithKey) is counted against that limit alone.
-//
-// Allowed requests get X-RateLimit-Limit, -Remaining and -Reset (Unix time of
-// the window's end) of the limit with the fewest requests remaining. Refused
-// ones get those of the refusing limit plus Retry-After (seconds until a slot
-// frees, at least 1), then OnLimited writes the response.
+// Middleware applies Take to every request, for using the limiter as an
+// ordinary handler wrapper outside corsbridge's pipeline (corsbridge's own
+// server calls Take as one step of its proxy handler). The request is counted
+// with ClientIP, its Origin header, and the key a context carries (WithKey).
+// Refusals get their headers and then OnLimited (429) or OnUnavailable (503);
+// OnRefused is told which limit refused.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := Request{Client: ClientIP(r, l.trustedHeader), Origin: r.Header.Get("Origin")}
 		if k, ok := keyedFrom(r.Context()); ok {
-			l.serveKeyed(w, r, next, k)
-			return
+			req.Key, req.KeyLimit = k.name, k.limit
 		}
-		var countBuf [2]count
-		counts := countBuf[:0]
-		if l.client != nil {
-			counts = append(counts, count{rule: l.client, key: l.client.name + clientKey(ClientIP(r, l.trustedHeader))})
-		}
-		if origin := r.Header.Get("Origin"); l.origin != nil && origin != "" {
-			key := OriginKey(origin)
-			switch {
-			case key == "":
-				key = invalidOriginKey // never exempt
-			case l.exempt.match(key):
-				key = ""
+		res := l.Take(r.Context(), req, time.Now())
+		res.SetHeaders(w.Header())
+		switch {
+		case res.Unavailable:
+			l.onUnavailable(w, r)
+		case res.RefusedBy != "":
+			if l.onRefused != nil {
+				l.onRefused(r, res.RefusedBy)
 			}
-			if key != "" {
-				counts = append(counts, count{rule: l.origin, key: l.origin.name + key})
-			}
-		}
-		if len(counts) == 0 {
+			l.onLimited(w, r)
+		default:
 			next.ServeHTTP(w, r)
-			return
 		}
-		var decisionBuf [2]Decision
-		ds, err := l.take(r.Context(), counts, time.Now(), decisionBuf[:0])
-		if err != nil {
-			l.admitted(w, r, nil, Decision{}, err)
-			return
-		}
-		tightest := 0
-		for i, d := range ds {
-			if !l.admitted(w, r, counts[i].rule, d, nil) {
-				return
-			}
-			if d.Remaining < ds[tightest].Remaining {
-				tightest = i
-			}
-		}
-		setHeaders(w.Header(), ds[tightest], counts[tightest].rule.limitHeader)
-		next.ServeHTTP(w, r)
 	})
-}
-
-// serveKeyed counts a request under its key's own limit only.
-func (l *Limiter) serveKeyed(w http.ResponseWriter, r *http.Request, next http.Handler, k keyed) {
-	if k.limit.Off() {
-		next.ServeHTTP(w, r)
-		return
-	}
-	ru := rule{name: "key:", label: LimitKey, limit: k.limit, local: l.keyLocal}
-	var decisionBuf [1]Decision
-	ds, err := l.take(r.Context(), []count{{rule: &ru, key: ru.name + k.name}}, time.Now(), decisionBuf[:0])
-	if err != nil {
-		l.admitted(w, r, &ru, Decision{}, err)
-		return
-	}
-	if !l.admitted(w, r, &ru, ds[0], nil) {
-		return
-	}
-	setHeaders(w.Header(), ds[0], "")
-	next.ServeHTTP(w, r)
-}
-
-// admitted reports whether a request counted by ru may go on; when not, it
-// has written the 429 or 503.
-func (l *Limiter) admitted(w http.ResponseWriter, r *http.Request, ru *rule, d Decision, err error) bool {
-	if err != nil {
-		w.Header().Set("Retry-After", "1")
-		l.onUnavailable(w, r)
-		return false
-	}
-	if d.Allowed {
-		return true
-	}
-	setHeaders(w.Header(), d, ru.limitHeader)
-	w.Header().Set("Retry-After", strconv.FormatInt(int64(d.RetryAfter/time.Second), 10))
-	if l.onRefused != nil {
-		l.onRefused(r, ru.label)
-	}
-	l.onLimited(w, r)
-	return false
 }
 
 // setHeaders sets X-RateLimit-*, by their canonical keys ("X-Ratelimit-*")

@@ -67,8 +67,8 @@ func TestMiddlewareHeaders(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		time.Sleep(15 * time.Second) // 15s into a minute window
 		l := newTestLimiter(t, Config{
-			Origin:    Limit{3, time.Minute},
-			Client:    Limit{5, time.Minute},
+			Origin:    Limit{Requests: 3, Window: time.Minute},
+			Client:    Limit{Requests: 5, Window: time.Minute},
 			OnLimited: onLimitedJSON,
 		})
 		h := l.Middleware(okHandler)
@@ -177,7 +177,7 @@ func TestMiddlewareKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newTestLimiter(t, Config{Origin: Limit{2, time.Minute}, Client: Limit{3, time.Minute},
+			l := newTestLimiter(t, Config{Origin: Limit{Requests: 2, Window: time.Minute}, Client: Limit{Requests: 3, Window: time.Minute},
 				Exempt: tt.exempt, TrustedProxyHeader: tt.trusted})
 			h := l.Middleware(okHandler)
 			var got []int
@@ -203,7 +203,7 @@ func TestMiddlewareOff(t *testing.T) {
 	if l.Status() != StatusNotConfigured || l.Backend() != BackendOff {
 		t.Fatalf("Status %q Backend %q, want not_configured, off", l.Status(), l.Backend())
 	}
-	l2 := newTestLimiter(t, Config{Origin: Limit{1, time.Second}})
+	l2 := newTestLimiter(t, Config{Origin: Limit{Requests: 1, Window: time.Second}})
 	if l2.Status() != StatusNotConfigured || l2.Backend() != BackendLocal {
 		t.Fatalf("Status %q Backend %q, want not_configured, local", l2.Status(), l2.Backend())
 	}
@@ -216,11 +216,11 @@ func TestConfigValidate(t *testing.T) {
 		wantErr string
 	}{
 		{name: "zero", cfg: Config{}},
-		{name: "full", cfg: Config{Origin: Limit{60, time.Minute}, Client: Limit{1, time.Second}, Exempt: []string{"a.example", "*.b.example", "/c/"},
+		{name: "full", cfg: Config{Origin: Limit{Requests: 60, Window: time.Minute}, Client: Limit{Requests: 1, Window: time.Second}, Exempt: []string{"a.example", "*.b.example", "/c/"},
 			TrustedProxyHeader: "Fly-Client-IP", FailMode: FailClosed, RedisURL: "redis://localhost"}},
-		{name: "bad origin limit", cfg: Config{Origin: Limit{1, time.Millisecond}}, wantErr: "origin limit"},
-		{name: "bad client limit", cfg: Config{Client: Limit{-1, time.Minute}}, wantErr: "client limit"},
-		{name: "fractional window", cfg: Config{Client: Limit{1, 1500 * time.Millisecond}}, wantErr: "whole number of seconds"},
+		{name: "bad origin limit", cfg: Config{Origin: Limit{Requests: 1, Window: time.Millisecond}}, wantErr: "origin limit"},
+		{name: "bad client limit", cfg: Config{Client: Limit{Requests: -1, Window: time.Minute}}, wantErr: "client limit"},
+		{name: "fractional window", cfg: Config{Client: Limit{Requests: 1, Window: 1500 * time.Millisecond}}, wantErr: "whole number of seconds"},
 		{name: "fail mode", cfg: Config{FailMode: "maybe"}, wantErr: "fail mode"},
 		{name: "exempt", cfg: Config{Exempt: []string{"a.*"}}, wantErr: "exempt"},
 		{name: "xff", cfg: Config{TrustedProxyHeader: "x-forwarded-for"}, wantErr: "not x-forwarded-for"},
@@ -251,8 +251,8 @@ func TestConfigValidate(t *testing.T) {
 func TestOnRefusedNamesTheLimit(t *testing.T) {
 	var got []string
 	l := newTestLimiter(t, Config{
-		Origin:    Limit{1, time.Minute},
-		Client:    Limit{3, time.Minute},
+		Origin:    Limit{Requests: 1, Window: time.Minute},
+		Client:    Limit{Requests: 3, Window: time.Minute},
 		OnLimited: onLimitedJSON,
 		OnRefused: func(r *http.Request, limit string) { got = append(got, limit) },
 	})

@@ -68,8 +68,8 @@ func (l *slowLink) url() string { return "redis://" + l.ln.Addr().String() }
 func TestSlowRedisCostsMilliseconds(t *testing.T) {
 	link := newSlowLink(t, sharedRedisAddr(t), 300*time.Millisecond)
 	l := newTestLimiter(t, Config{
-		Origin:        Limit{1000, time.Minute},
-		Client:        Limit{1000, time.Minute},
+		Origin:        Limit{Requests: 1000, Window: time.Minute},
+		Client:        Limit{Requests: 1000, Window: time.Minute},
 		RedisURL:      link.url(),
 		FailMode:      FailOpen,
 		OnLimited:     onLimitedJSON,
