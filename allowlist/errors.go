@@ -12,6 +12,9 @@ const (
 	KindTarget
 	// KindOrigin: the requesting origin is denied or not allowed (403 origin_forbidden).
 	KindOrigin
+	// KindNotATarget: a request path that is plainly not a target, such as /favicon.ico
+	// (404 not_found); only ParseTarget returns it.
+	KindNotATarget
 )
 
 // String returns the error-contract code for the kind.
@@ -23,6 +26,8 @@ func (k Kind) String() string {
 		return "target_forbidden"
 	case KindOrigin:
 		return "origin_forbidden"
+	case KindNotATarget:
+		return "not_found"
 	default:
 		return "unknown"
 	}
@@ -36,8 +41,6 @@ const (
 	CauseUnknown Cause = iota
 	// CauseMalformed: the text cannot be a target, or a host, port or pattern is malformed.
 	CauseMalformed
-	// CauseNotATarget: a path that is plainly not a target (/favicon.ico), from ParseTarget.
-	CauseNotATarget
 	// CauseScheme: a scheme other than http and https.
 	CauseScheme
 	// CausePort: a port that is not allowed.

@@ -16,6 +16,7 @@ func TestKindString(t *testing.T) {
 		{KindInvalid, "invalid_target"},
 		{KindTarget, "target_forbidden"},
 		{KindOrigin, "origin_forbidden"},
+		{KindNotATarget, "not_found"},
 		{Kind(0), "unknown"},
 	} {
 		t.Run(c.want, func(t *testing.T) {
