@@ -1,0 +1,142 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options are the cache's dependencies.
+type Options struct {
+	// Redis, when set, is the tier shared between instances.
+	Redis redis.UniversalClient
+	// Dropped reports request headers the proxy does not forward: they
+	// cannot change the upstream's answer, so they are not part of the key.
+	Dropped func(name string) bool
+	// Logger receives what operators need (a purge); never a URL's query.
+	Logger *slog.Logger
+}
+
+// Cache is the shared HTTP cache. Its methods are safe for concurrent use.
+type Cache struct {
+	cfg     Config
+	dropped func(string) bool
+	logger  *slog.Logger
+	mem     *memoryTier
+	redis   *redisTier
+	flights flights
+	stats   counters
+}
+
+// New builds a cache from a validated configuration.
+func New(cfg Config, opts Options) (*Cache, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Cache{cfg: cfg, dropped: opts.Dropped, logger: opts.Logger}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	c.mem = newMemoryTier(cfg.Size, &c.stats.evictions)
+	if opts.Redis != nil {
+		c.redis = &redisTier{client: opts.Redis, prefix: cfg.RedisPrefix, timeout: cfg.RedisTimeout, errors: &c.stats.redisErrors}
+	}
+	c.flights.m = make(map[string]*flight)
+	return c, nil
+}
+
+// Close stops the memory tier's maintenance goroutine.
+func (c *Cache) Close() { c.mem.close() }
+
+// State names the cache's backing for /readyz and the landing page:
+// "memory", "redis" (memory in front of a shared Redis) or "degraded"
+// (Redis failed within the last second; the cache serves from memory).
+func (c *Cache) State() string {
+	switch {
+	case c.redis == nil:
+		return "memory"
+	case !c.redis.available():
+		return "degraded"
+	}
+	return "redis"
+}
+
+// Tier names, as Stats reports them.
+const (
+	TierMemory = "memory"
+	TierRedis  = "redis"
+)
+
+// get finds an entry in memory, then in Redis; a Redis hit is kept in
+// memory for a moment (LocalTTL) so hot entries skip the round trip.
+func (c *Cache) get(ctx context.Context, key string) (*entry, string) {
+	if e, ok := c.mem.get(key); ok {
+		return e, TierMemory
+	}
+	if c.redis == nil {
+		return nil, ""
+	}
+	e, ok := c.redis.get(ctx, key)
+	if !ok {
+		return nil, ""
+	}
+	if keep := min(e.fresh.keepFor(time.Now()), c.cfg.LocalTTL); keep > 0 {
+		c.mem.set(key, e, keep)
+	}
+	return e, TierRedis
+}
+
+// put stores an entry in every tier for as long as it is worth keeping.
+func (c *Cache) put(ctx context.Context, key string, e *entry) {
+	keep := e.fresh.keepFor(time.Now())
+	if keep <= 0 {
+		return
+	}
+	local := keep
+	if c.redis != nil {
+		local = min(keep, c.cfg.LocalTTL)
+	}
+	c.mem.set(key, e, local)
+	c.stats.bytesStored[tierIndex(TierMemory)].Add(uint64(len(e.body)))
+	if c.redis != nil {
+		c.redis.set(ctx, key, e, keep)
+		c.stats.bytesStored[tierIndex(TierRedis)].Add(uint64(len(e.body)))
+	}
+}
+
+// Purge drops every stored variant of one target URL (as the proxy
+// canonicalises it), in memory and in Redis. Other instances' memory tiers
+// let go of it within LocalTTL.
+func (c *Cache) Purge(ctx context.Context, target string) (int, error) {
+	return c.purge(ctx, urlKey(target))
+}
+
+// PurgeAll drops every entry.
+func (c *Cache) PurgeAll(ctx context.Context) (int, error) { return c.purge(ctx, "") }
+
+func (c *Cache) purge(ctx context.Context, prefix string) (int, error) {
+	n := c.mem.purge(prefix)
+	if c.redis == nil {
+		return n, nil
+	}
+	r, err := c.redis.purge(ctx, prefix)
+	return max(n, r), err
+}
+
+// PurgeRedis drops a target's entries (or all, when target is "") from a
+// shared Redis without a running cache: what `corsbridge admin cache purge`
+// calls.
+func PurgeRedis(ctx context.Context, client redis.UniversalClient, prefix, target string) (int, error) {
+	if client == nil {
+		return 0, errors.New("cache: no Redis to purge")
+	}
+	r := &redisTier{client: client, prefix: prefix, errors: new(atomic.Uint64)}
+	if target == "" {
+		return r.purge(ctx, "")
+	}
+	return r.purge(ctx, urlKey(target))
+}
