@@ -19,6 +19,9 @@ type Options struct {
 	Dropped func(name string) bool
 	// Logger receives what operators need (a purge); never a URL's query.
 	Logger *slog.Logger
+	// Now is the clock for ages and freshness; time.Now when nil. Tests
+	// move it forward instead of sleeping.
+	Now func() time.Time
 }
 
 // Cache is the shared HTTP cache. Its methods are safe for concurrent use.
@@ -26,6 +29,7 @@ type Cache struct {
 	cfg     Config
 	dropped func(string) bool
 	logger  *slog.Logger
+	now     func() time.Time
 	mem     *memoryTier
 	redis   *redisTier
 	flights flights
@@ -37,7 +41,10 @@ func New(cfg Config, opts Options) (*Cache, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cache{cfg: cfg, dropped: opts.Dropped, logger: opts.Logger}
+	c := &Cache{cfg: cfg, dropped: opts.Dropped, logger: opts.Logger, now: opts.Now}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
@@ -84,7 +91,7 @@ func (c *Cache) get(ctx context.Context, key string) (*entry, string) {
 	if !ok {
 		return nil, ""
 	}
-	if keep := min(e.fresh.keepFor(time.Now()), c.cfg.LocalTTL); keep > 0 {
+	if keep := min(e.fresh.keepFor(c.now()), c.cfg.LocalTTL); keep > 0 {
 		c.mem.set(key, e, keep)
 	}
 	return e, TierRedis
@@ -92,7 +99,7 @@ func (c *Cache) get(ctx context.Context, key string) (*entry, string) {
 
 // put stores an entry in every tier for as long as it is worth keeping.
 func (c *Cache) put(ctx context.Context, key string, e *entry) {
-	keep := e.fresh.keepFor(time.Now())
+	keep := e.fresh.keepFor(c.now())
 	if keep <= 0 {
 		return
 	}

@@ -1,12 +1,3 @@
-// Package cache is corsbridge's shared HTTP cache (RFC 9111, as a shared
-// cache) with request coalescing. It knows nothing of the server: the
-// server's pipeline calls Lookup after admission (so a hit has passed the
-// same policy, access and limits as a fresh request), forwards when the
-// lookup says so, and hands the upstream's response to Txn.Store, which
-// streams it to the client while keeping a bounded copy.
-//
-// Entries live in memory (bounded by weight) and, when a Redis client is
-// given, in Redis too, so instances behind one load balancer share them.
 package cache
 
 import (

@@ -49,7 +49,7 @@ func (c *Cache) Lookup(ctx context.Context, r Request) *Txn {
 	revalidate := clientRevalidates(r.Header)
 	for range maxRounds {
 		e, key, tier, fwd := c.find(ctx, t.variant, r.Header)
-		now := time.Now()
+		now := c.now()
 		switch {
 		case e != nil && !revalidate && e.fresh.ttl(now) > 0:
 			return t.hit(e, tier, now)
@@ -177,6 +177,7 @@ type Txn struct {
 	fwd, detail string
 	fwdStatus   int
 	stored      bool
+	servedStale bool // stale-if-error
 	ttl         time.Duration
 	hitTier     string
 }

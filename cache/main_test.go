@@ -2,6 +2,8 @@ package cache
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -121,6 +123,7 @@ func newProxy(t testing.TB, c *Cache, up string) *httptest.Server {
 		}
 		rp := &httputil.ReverseProxy{
 			Transport: transport,
+			ErrorLog:  log.New(io.Discard, "", 0),
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(target)
 				pr.Out.Header.Del("Cookie")
@@ -128,7 +131,8 @@ func newProxy(t testing.TB, c *Cache, up string) *httptest.Server {
 			},
 			ModifyResponse: func(res *http.Response) error {
 				tx.Decide(res)
-				res.Header.Del("Set-Cookie")
+				res.Header.Del("Set-Cookie") // the server's scrub, in short
+				res.Header.Del("Access-Control-Allow-Origin")
 				tx.Store(res)
 				perRequest(res.Header)
 				return nil
@@ -139,6 +143,7 @@ func newProxy(t testing.TB, c *Cache, up string) *httptest.Server {
 					_ = resp.Write(w)
 					return
 				}
+				perRequest(w.Header())
 				w.WriteHeader(http.StatusBadGateway)
 			},
 		}

@@ -133,7 +133,7 @@ func (t *Txn) CacheStatus() string {
 			b.WriteString("; stored")
 		}
 	}
-	if t.mode == modeHit || t.stored {
+	if t.mode == modeHit || t.stored || t.servedStale {
 		b.WriteString("; ttl=")
 		b.WriteString(strconv.FormatInt(int64(t.ttl/time.Second), 10))
 	}
@@ -150,7 +150,7 @@ func (t *Txn) Outcome() string {
 	switch {
 	case t.mode == modeNone:
 		return ""
-	case t.mode == modeHit && t.ttl <= 0:
+	case t.mode == modeHit && t.ttl <= 0, t.servedStale:
 		return "stale"
 	case t.mode == modeHit:
 		return "hit"

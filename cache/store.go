@@ -14,7 +14,7 @@ import (
 // response the cache can keep (the client then gets a 200, always a valid
 // answer to a conditional request).
 func (t *Txn) Outbound(h http.Header) {
-	t.sent = time.Now()
+	t.sent = t.c.now()
 	if t.mode != modeStore {
 		return
 	}
@@ -38,7 +38,7 @@ func (t *Txn) Decide(res *http.Response) {
 	if t.mode != modeStore {
 		return
 	}
-	now := time.Now()
+	now := t.c.now()
 	if t.sent.IsZero() {
 		t.sent = now
 	}
@@ -79,11 +79,11 @@ func (t *Txn) Store(res *http.Response) {
 		t.finish(flightUncached)
 	default:
 		t.stored = true
-		t.ttl = t.fresh.ttl(time.Now())
+		t.ttl = t.fresh.ttl(t.c.now())
 		res.Body = t.tee(res)
 	}
 	if t.stored {
-		res.Header.Set("Age", formatAge(t.fresh.age(time.Now())))
+		res.Header.Set("Age", formatAge(t.fresh.age(t.c.now())))
 	}
 	t.setStatus(res.Header)
 }
@@ -98,8 +98,8 @@ func (t *Txn) Failed() *Response {
 	}
 	t.finish(flightUncached)
 	t.c.stats.staleServed.Add(1)
-	t.mode, t.fwd = modeHit, ""
-	now := time.Now()
+	t.servedStale = true
+	now := t.c.now()
 	t.ttl = t.stale.fresh.ttl(now)
 	t.detail = "stale-if-error"
 	return t.response(t.stale, now)
@@ -118,7 +118,7 @@ func (t *Txn) finish(result flightResult) {
 
 func (t *Txn) staleIfError() bool {
 	f := t.stale.fresh
-	return f.ttl(time.Now())+f.sie > 0
+	return f.ttl(t.c.now())+f.sie > 0
 }
 
 // refresh applies a 304 to the entry being revalidated (RFC 9111 section
@@ -134,7 +134,7 @@ func (t *Txn) refresh(res *http.Response) {
 		}
 		e.header[name] = values
 	}
-	now := time.Now()
+	now := t.c.now()
 	refreshed := &http.Response{StatusCode: e.status, Header: e.header, Request: res.Request, ContentLength: int64(len(e.body))}
 	fresh, reason := t.c.decide(t.authorized, refreshed, t.sent, now)
 	if reason == "" {
@@ -154,8 +154,9 @@ func (t *Txn) refresh(res *http.Response) {
 func (t *Txn) serveStale(res *http.Response) {
 	t.finish(flightUncached)
 	t.c.stats.staleServed.Add(1)
+	t.servedStale = true
 	t.detail = "stale-if-error"
-	now := time.Now()
+	now := t.c.now()
 	t.ttl = t.stale.fresh.ttl(now)
 	t.replace(res, t.stale, now)
 }

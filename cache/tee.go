@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 )
 
 // teeBody relays the upstream's body to whoever reads it (the client, as it
@@ -118,7 +117,7 @@ func (c *Cache) store(ctx context.Context, variant string, reqHeader http.Header
 	// The index lives as long as any variant might: the longest a stored
 	// response may be kept.
 	index.fresh.lifetime = max(e.fresh.lifetime, c.cfg.MaxTTL)
-	index.fresh.responseTime = time.Now()
+	index.fresh.responseTime = c.now()
 	index.fresh.initialAge = 0
 	c.put(ctx, variant, index)
 }
