@@ -14,6 +14,7 @@ import (
 	"github.com/corsbridge/corsbridge/allowlist"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
+	"github.com/corsbridge/corsbridge/web"
 )
 
 // Config is everything the binary needs, parsed from flags and environment.
@@ -90,10 +91,10 @@ func settings() []setting {
 			apply: func(c *Config, v string) error { c.Addr = v; return nil }},
 		{Flag: "max-request-body", Env: "CORSBRIDGE_MAX_REQUEST_BODY", Default: "10MiB",
 			Usage: "largest request body forwarded, in bytes (KiB/MiB/GiB suffixes accepted); larger is 413",
-			apply: func(c *Config, v string) (err error) { c.Server.MaxRequestBody, err = parseBytes(v); return }},
+			apply: func(c *Config, v string) (err error) { c.Server.MaxRequestBody, err = web.ParseBytes(v); return }},
 		{Flag: "max-response-body", Env: "CORSBRIDGE_MAX_RESPONSE_BODY", Default: "100MiB",
 			Usage: "largest upstream response relayed, in bytes; declared larger is 502, undeclared is cut by aborting",
-			apply: func(c *Config, v string) (err error) { c.Server.MaxResponseBody, err = parseBytes(v); return }},
+			apply: func(c *Config, v string) (err error) { c.Server.MaxResponseBody, err = web.ParseBytes(v); return }},
 		{Flag: "max-redirects", Env: "CORSBRIDGE_MAX_REDIRECTS", Default: "5",
 			Usage: "redirect hops followed server-side (0 hands every redirect back through the proxy)",
 			apply: func(c *Config, v string) (err error) { c.Server.MaxRedirects, err = strconv.Atoi(v); return }},
@@ -213,7 +214,7 @@ func settings() []setting {
 		{Flag: "max-header-bytes", Env: "CORSBRIDGE_MAX_HEADER_BYTES", Default: "64KiB",
 			Usage: "largest request header block accepted; larger is 431",
 			apply: func(c *Config, v string) error {
-				n, err := parseBytes(v)
+				n, err := web.ParseBytes(v)
 				c.MaxHeaderBytes = int(n)
 				return err
 			}},
@@ -397,26 +398,6 @@ func settingsTable(all []setting) string {
 		fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", s.Flag, env, def, strings.ReplaceAll(s.Usage, "|", "\\|"))
 	}
 	return b.String()
-}
-
-// parseBytes reads a byte count: 1048576, 512KiB, 10MiB, 1GiB.
-func parseBytes(v string) (int64, error) {
-	v = strings.TrimSpace(v)
-	mult := int64(1)
-	for _, unit := range []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(v, unit.suffix) {
-			v, mult = strings.TrimSpace(strings.TrimSuffix(v, unit.suffix)), unit.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, errors.New("must be a byte count such as 1048576 or 10MiB")
-	}
-	return n * mult, nil
 }
 
 // parseSeconds reads whole seconds (600) or a Go duration (10m).

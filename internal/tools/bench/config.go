@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/corsbridge/corsbridge/web"
 )
 
 // benchOrigin is the Origin every request carries; corsbridge's policy in
@@ -101,7 +102,7 @@ usage: corsbridge-bench [flags]
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if c.StreamBytes, err = parseBytes(stream); err != nil {
+	if c.StreamBytes, err = web.ParseBytes(stream); err != nil {
 		return c, fmt.Errorf("-stream: %w", err)
 	}
 	if c.Pin, err = parsePin(pin); err != nil {
@@ -130,6 +131,8 @@ usage: corsbridge-bench [flags]
 		return c, errors.New("-connections must be 1..4096")
 	case c.Threads < 1 || c.Threads > c.Connections:
 		return c, errors.New("-threads must be 1..connections")
+	case c.StreamBytes > maxStream:
+		return c, errors.New("-stream must be at most 64GiB")
 	}
 	return c, nil
 }
@@ -152,25 +155,9 @@ func parseTargets(s string) ([]string, error) {
 	return out, nil
 }
 
-// parseBytes reads 1024, 64KiB, 256MiB, 1GiB.
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
-		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = rest, u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 0 || n > (64<<30)/mult {
-		return 0, fmt.Errorf("%q is not a size up to 64GiB", s)
-	}
-	return n * mult, nil
-}
+// maxStream bounds the streaming test, so one mistyped size cannot keep
+// the machine busy for hours.
+const maxStream = 64 << 30
 
 // pinning assigns taskset CPU lists to the three roles; empty means unpinned.
 type pinning struct{ Load, Proxy, Upstream string }

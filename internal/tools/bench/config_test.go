@@ -7,25 +7,6 @@ import (
 	"time"
 )
 
-func TestParseBytes(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-	}{
-		{"0", 0}, {"1024", 1024}, {"64KiB", 64 << 10}, {"256MiB", 256 << 20}, {"1GiB", 1 << 30}, {" 2 GiB ", 2 << 30},
-	}
-	for _, tt := range tests {
-		if got, err := parseBytes(tt.in); err != nil || got != tt.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{"", "-1", "1TB", "65GiB", "lots"} {
-		if _, err := parseBytes(bad); err == nil {
-			t.Errorf("parseBytes(%q) accepted", bad)
-		}
-	}
-}
-
 func TestParsePin(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -61,7 +42,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"-rounds", "0"}, {"-duration", "100ms"}, {"-targets", "haproxy"}, {"-threads", "65"},
-		{"-corsbridge-env", "GOGC"}, {"extra"},
+		{"-corsbridge-env", "GOGC"}, {"extra"}, {"-stream", "65GiB"}, {"-stream", "lots"},
 	} {
 		if _, err := parseConfig(bad, io.Discard); err == nil {
 			t.Errorf("parseConfig(%q) accepted", bad)
