@@ -32,6 +32,7 @@ type Config struct {
 	LogFormat         string
 	LogLevel          slog.Level
 	MetricsAddr       string // a separate listener for /metrics; empty: none
+	Pprof             bool   // serve /debug/pprof/ on the MetricsAddr listener
 	// Effective is every setting's value as applied, by flag name, secrets
 	// redacted: the start-up log line.
 	Effective []slog.Attr
@@ -236,6 +237,9 @@ func settings() []setting {
 		{Flag: "metrics-addr", Env: "CORSBRIDGE_METRICS_ADDR", Default: "",
 			Usage: "serve Prometheus /metrics on this separate listen address (127.0.0.1:9090, or :9090 on a private network); empty: no metrics listener",
 			apply: func(c *Config, v string) error { c.MetricsAddr = strings.TrimSpace(v); return nil }},
+		{Flag: "pprof", Env: "CORSBRIDGE_PPROF", Default: "false",
+			Usage: "serve Go's runtime profiles (/debug/pprof/: CPU, allocations, locks, goroutines) on the --metrics-addr listener, never on the main port",
+			apply: func(c *Config, v string) (err error) { c.Pprof, err = strconv.ParseBool(v); return }},
 	}
 }
 
@@ -340,6 +344,8 @@ func (c Config) validate() error {
 		return errors.New("read header timeout must be positive")
 	case c.IdleTimeout <= 0:
 		return errors.New("idle timeout must be positive")
+	case c.Pprof && c.MetricsAddr == "":
+		return errors.New("CORSBRIDGE_PPROF needs CORSBRIDGE_METRICS_ADDR: profiles are served only on that separate listener")
 	case c.MaxHeaderBytes < 4<<10:
 		return errors.New("max header bytes must be at least 4KiB")
 	case c.Access.RequireKey && c.Access.KeysFile == "" && c.RateLimit.RedisURL == "" && len(c.Access.TokenSecrets) == 0:

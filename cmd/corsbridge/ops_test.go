@@ -212,3 +212,44 @@ func TestRunMetrics(t *testing.T) {
 		}
 	})
 }
+
+func TestRunPprof(t *testing.T) {
+	metricsOf := func(t *testing.T, inst *instance) string {
+		t.Helper()
+		addr, _ := startLine(t, inst)["metrics_addr"].(string)
+		if addr == "" {
+			t.Fatal("no metrics_addr in the start-up line")
+		}
+		return "http://" + addr
+	}
+	t.Run("on the metrics listener only", func(t *testing.T) {
+		inst := start(t, map[string]string{"CORSBRIDGE_METRICS_ADDR": "127.0.0.1:0", "CORSBRIDGE_PPROF": "true"},
+			"--token-secret", "a-secret-that-must-not-show-0123456789")
+		metrics := metricsOf(t, inst)
+		if status, body := getBody(t, metrics+"/debug/pprof/"); status != 200 || !strings.Contains(body, "allocs") {
+			t.Errorf("/debug/pprof/ on the metrics listener: %d\n%.300s", status, body)
+		}
+		if status, body := getBody(t, metrics+"/debug/pprof/allocs?debug=1"); status != 200 || !strings.Contains(body, "heap profile") {
+			t.Errorf("allocation profile: %d\n%.300s", status, body)
+		}
+		if status, body := getBody(t, metrics+"/debug/pprof/cmdline"); status != 404 || strings.Contains(body, "a-secret") {
+			t.Errorf("cmdline served (%d): the command line may hold secrets\n%.300s", status, body)
+		}
+		if status, _ := getBody(t, inst.base+"/debug/pprof/"); status != 404 {
+			t.Errorf("/debug/pprof/ on the public port: %d, want 404", status)
+		}
+	})
+	t.Run("off by default", func(t *testing.T) {
+		inst := start(t, map[string]string{"CORSBRIDGE_METRICS_ADDR": "127.0.0.1:0"})
+		if status, _ := getBody(t, metricsOf(t, inst)+"/debug/pprof/"); status != 404 {
+			t.Errorf("/debug/pprof/ without CORSBRIDGE_PPROF: %d, want 404", status)
+		}
+	})
+	t.Run("needs the metrics listener", func(t *testing.T) {
+		err := run(context.Background(), []string{"--pprof"}, envOf(nil), io.Discard, io.Discard)
+		var usage *usageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), "CORSBRIDGE_METRICS_ADDR") {
+			t.Errorf("--pprof alone: %v, want a usage error naming CORSBRIDGE_METRICS_ADDR", err)
+		}
+	})
+}

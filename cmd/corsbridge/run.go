@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,8 +125,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	metricsErr := make(chan error, 1)
 	var metricsSrv *http.Server
+	if cfg.Pprof {
+		// One lock contention event in 100: enough to rank locks, too few
+		// to show in the CPU profile. Process-wide, so put back on return.
+		defer runtime.SetMutexProfileFraction(runtime.SetMutexProfileFraction(100))
+	}
 	if metricsLn != nil {
-		metricsSrv = newMetricsServer(srv.MetricsHandler(), logger)
+		metricsSrv = newMetricsServer(srv.MetricsHandler(), cfg.Pprof, logger)
 		go func() { metricsErr <- metricsSrv.Serve(metricsLn) }()
 	}
 	startAttrs := []any{"addr", ln.Addr().String(), "version", cfg.Server.Version}
@@ -267,11 +274,21 @@ func newRegistry(cfg Config) (*prometheus.Registry, error) {
 	return reg, nil
 }
 
-// newMetricsServer serves /metrics alone, on its own listener, so a public
-// instance can keep it on a private address.
-func newMetricsServer(metrics http.Handler, logger *slog.Logger) *http.Server {
+// newMetricsServer serves /metrics, and with withPprof Go's profiles, on
+// their own listener, so a public instance can keep them on a private
+// address. The profiles are what make a slow instance diagnosable where it
+// runs (make bench profiles the real binary this way). pprof's cmdline
+// endpoint is left out: the command line may carry --token-secret or a
+// Redis password.
+func newMetricsServer(metrics http.Handler, withPprof bool, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
+	if withPprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index) // heap, allocs, mutex, goroutine, ...
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("GET /debug/pprof/cmdline", http.NotFound)
+	}
 	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
