@@ -75,7 +75,7 @@ cors-anywhere on loopback (wrk, 1 KiB responses, a streamed body), then prints
 medians and ratios. See docs/performance.md.
 
 usage: corsbridge-bench [flags]
-       corsbridge-bench upstream|plain|profiled|fetch [flags]   (the processes it starts)
+       corsbridge-bench upstream|plain|fetch [flags]   (the processes it starts)
 
 `)
 		fs.PrintDefaults()
@@ -95,7 +95,7 @@ usage: corsbridge-bench [flags]
 	fs.StringVar(&c.CacheDir, "cache", filepath.Join(cache, "corsbridge-bench"), "directory holding cors-anywhere (npm install --prefix DIR/cors-anywhere cors-anywhere)")
 	fs.BoolVar(&c.KeepDir, "keep", false, "keep the temporary directory (configs, logs) and print its path")
 	fs.Var((*envList)(&c.CorsbridgeEnv), "corsbridge-env", "KEY=VALUE added to every corsbridge instance's environment (repeatable), e.g. GOGC=400")
-	fs.StringVar(&c.Profile, "profile", "", "instead of the comparison, write cpu.pprof and allocs.pprof of corsbridge's handler under load to this directory")
+	fs.StringVar(&c.Profile, "profile", "", "instead of the comparison, write cpu.pprof, allocs.pprof and mutex.pprof of the corsbridge binary under load (CORSBRIDGE_PPROF) to this directory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

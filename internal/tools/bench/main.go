@@ -8,10 +8,9 @@
 // Its subcommands are the processes it starts from its own binary:
 //
 //	corsbridge-bench [flags]               the whole comparison (see -help)
-//	corsbridge-bench -profile DIR [flags]  CPU and allocation profiles under load
+//	corsbridge-bench -profile DIR [flags]  CPU, allocation and lock profiles of the binary under load
 //	corsbridge-bench upstream -addr A      the upstream: /1k and /stream?n=BYTES
 //	corsbridge-bench plain -addr A         the plain ReverseProxy reference
-//	corsbridge-bench profiled -addr A ...  corsbridge's handler with pprof
 //	corsbridge-bench fetch -url U          read one response, print MB/s
 //
 // See docs/performance.md for what it measures and the results.

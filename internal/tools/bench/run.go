@@ -24,8 +24,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runPlain(ctx, args[1:])
 		case "fetch":
 			return runFetch(ctx, args[1:], stdout)
-		case "profiled":
-			return runProfiled(ctx, args[1:])
 		}
 	}
 	cfg, err := parseConfig(args, stderr)
@@ -72,10 +70,10 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 		return nil, nil, err
 	}
 	l := &lab{cfg: cfg, dir: dir}
-	var procs []*proc
+	var stops []func()
 	cleanup := func() {
-		for _, p := range procs {
-			p.stop()
+		for _, stop := range stops {
+			stop()
 		}
 		if cfg.KeepDir {
 			fmt.Fprintf(stderr, "kept %s\n", dir)
@@ -93,7 +91,9 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 		want[t] = true
 	}
 	if cfg.Profile != "" {
-		want = map[string]bool{} // the profiled server is this tool's own subcommand
+		// Only corsbridge is profiled, through its own pprof listener.
+		want = map[string]bool{"corsbridge": true}
+		l.cfg.CorsbridgeEnv = append(l.cfg.CorsbridgeEnv, "CORSBRIDGE_PPROF=true")
 	}
 	if want["corsbridge"] || want["corsbridge-redis"] {
 		if l.corsbridge, err = buildCorsbridge(ctx, cfg, dir); err != nil {
@@ -131,17 +131,15 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 	if err != nil {
 		return fail(err)
 	}
-	procs = append(procs, up)
+	stops = append(stops, up.stop)
 	if err := waitHTTP(ctx, up, "http://"+l.upstream+"/1k", 10*time.Second); err != nil {
 		return fail(err)
 	}
 	if want["corsbridge-redis"] {
-		redis, url, err := startRedis(ctx, cfg.Pin.Proxy, dir)
-		if err != nil {
+		if stop, err := l.startRedis(); err != nil {
 			note("redis-server: %v: skipping corsbridge-redis", err)
 		} else {
-			procs = append(procs, redis)
-			l.redisURL = url
+			stops = append(stops, stop)
 		}
 	}
 	var kept []string

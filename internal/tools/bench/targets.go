@@ -30,8 +30,9 @@ type lab struct {
 // instance is one running target: its process (none for direct) and the
 // base its request paths are appended to.
 type instance struct {
-	proc *proc
-	base string // "http://127.0.0.1:P/http://upstream" or "http://127.0.0.1:P"
+	proc    *proc
+	base    string // "http://127.0.0.1:P/http://upstream" or "http://127.0.0.1:P"
+	metrics string // corsbridge's metrics (and, when profiling, pprof) listener
 }
 
 func (l *lab) url(in *instance, path string) string { return in.base + path }
@@ -67,7 +68,8 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 		if perr != nil {
 			return nil, perr
 		}
-		env := append(cleanEnv(l.corsbridgeEnv(addr, metricsPort)...), l.cfg.CorsbridgeEnv...)
+		in.metrics = "127.0.0.1:" + strconv.Itoa(metricsPort)
+		env := append(cleanEnv(l.corsbridgeEnv(addr, in.metrics)...), l.cfg.CorsbridgeEnv...)
 		if target == "corsbridge-redis" {
 			env = append(env, "REDIS_URL="+l.redisURL)
 		}
@@ -111,7 +113,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 // Prometheus metrics on a separate loopback listener, and a JSON log (to the
 // instance's log file). The response limit is raised so the streaming test
 // fits under it.
-func (l *lab) corsbridgeEnv(addr string, metricsPort int) []string {
+func (l *lab) corsbridgeEnv(addr, metricsAddr string) []string {
 	return []string{
 		"CORSBRIDGE_ADDR=" + addr,
 		"CORSBRIDGE_ALLOW_PRIVATE=127.0.0.0/8",
@@ -121,7 +123,7 @@ func (l *lab) corsbridgeEnv(addr string, metricsPort int) []string {
 		"CORSBRIDGE_CLIENT_RATE_LIMIT=1000000/1s",
 		"CORSBRIDGE_MAX_RESPONSE_BODY=" + strconv.FormatInt(max(l.cfg.StreamBytes+1<<20, 100<<20), 10),
 		"CORSBRIDGE_LOG_FORMAT=json",
-		"CORSBRIDGE_METRICS_ADDR=127.0.0.1:" + strconv.Itoa(metricsPort),
+		"CORSBRIDGE_METRICS_ADDR=" + metricsAddr,
 	}
 }
 
