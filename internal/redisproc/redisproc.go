@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/loopback"
 )
 
 // DefaultStartTimeout is how long Start waits for the first PONG.
@@ -75,7 +77,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	cfg.Binary = path
 	if cfg.Port == 0 {
-		if cfg.Port, err = freePort(); err != nil {
+		if cfg.Port, err = loopback.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -179,15 +181,4 @@ func Ping(addr string) bool {
 	buf := make([]byte, 7)
 	n, _ := io.ReadFull(c, buf)
 	return string(buf[:n]) == "+PONG\r\n"
-}
-
-// freePort asks the kernel for an unused loopback port. Another process may
-// take it before redis-server binds it; Start then fails rather than wait.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -111,16 +110,6 @@ func waitHTTP(ctx context.Context, p *proc, url string, timeout time.Duration) e
 		}
 	}
 	return fmt.Errorf("%s not ready after %v: %v", url, timeout, last)
-}
-
-// freePort asks the kernel for an unused loopback port.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // peakRSS sums VmHWM (peak resident set) over pid and its descendants, in

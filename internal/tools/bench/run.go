@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/loopback"
 )
 
 // run dispatches the subcommands; without one it runs the comparison.
@@ -122,7 +124,7 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 			l.node = node
 		}
 	}
-	upPort, err := freePort()
+	upPort, err := loopback.FreePort()
 	if err != nil {
 		return fail(err)
 	}

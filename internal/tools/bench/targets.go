@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/loopback"
 )
 
 // lab is what every target needs: the shared upstream, the binaries and
@@ -49,7 +51,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	if target == "direct" {
 		return &instance{base: "http://" + l.upstream}, nil
 	}
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +66,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	case "plain-keepalive":
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr, "-max-idle-per-host", "256")
 	case "corsbridge", "corsbridge-redis", "candidate":
-		metricsPort, perr := freePort()
+		metricsPort, perr := loopback.FreePort()
 		if perr != nil {
 			return nil, perr
 		}

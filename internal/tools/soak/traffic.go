@@ -63,13 +63,18 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("status %d %s", e.got, e.code) }
 
-func expect(ctx context.Context, c *http.Client, method, url, origin string, body []byte, status, size int) (string, error) {
+// send makes one request from origin; a failure is a "transport error".
+func send(ctx context.Context, c *http.Client, method, url, origin string, body []byte) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	req.Header.Set("Origin", origin)
-	res, err := c.Do(req)
+	return c.Do(req)
+}
+
+func expect(ctx context.Context, c *http.Client, method, url, origin string, body []byte, status, size int) (string, error) {
+	res, err := send(ctx, c, method, url, origin, body)
 	if err != nil {
 		return "transport error", err
 	}
@@ -91,12 +96,7 @@ func expect(ctx context.Context, c *http.Client, method, url, origin string, bod
 }
 
 func expectStream(ctx context.Context, c *http.Client, url, origin string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Origin", origin)
-	res, err := c.Do(req)
+	res, err := send(ctx, c, "GET", url, origin, nil)
 	if err != nil {
 		return "transport error", err
 	}
