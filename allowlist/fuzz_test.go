@@ -87,7 +87,8 @@ func FuzzCheckAddr(f *testing.F) {
 //     never-public name and does not end in a number;
 //   - with an allowlist, an accepted host matches it.
 func FuzzCheckTarget(f *testing.F) {
-	for _, s := range []string{"example.com", "127.0.0.1", "0x7f.1", "１２７。０。０。１", "bücher.example", "[::ffff:7f00:1]:80", "localhost.", "a.example.com:8443", "xn--bcher-kva.example"} {
+	for _, s := range []string{"example.com", "127.0.0.1", "0x7f.1", "１２７。０。０。１", "bücher.example", "[::ffff:7f00:1]:80", "localhost.", "a.example.com:8443", "xn--bcher-kva.example",
+		"bu\u0308cher.example", "\ufb01le.example", "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ", "xn--1ug.example"} {
 		f.Add(s, "/v1/x")
 	}
 	def := mustPolicy(f, Config{})

@@ -10,9 +10,9 @@ import (
 // is what rules are matched against and, for targets, what is written back into URL.Host and
 // handed to the resolver, so "what we checked" and "what we dial" are the same string:
 //
-//   - names: lower-case ASCII, one trailing dot removed, Unicode labels in punycode,
-//     labels of [a-z0-9_-] not starting or ending with '-', 1..63 bytes, at most 253
-//     bytes in all;
+//   - names: mapped as browsers map them (UTS #46, see idna.go), so Unicode labels are in
+//     punycode; lower-case ASCII, one trailing dot removed, labels of [a-z0-9_-] not
+//     starting or ending with '-', 1..63 bytes, at most 253 bytes in all;
 //   - IPv4 in any legacy spelling: the dotted quad (see ipv4.go);
 //   - IPv6: bracketed, in netip's canonical form; zones are refused.
 //
@@ -70,7 +70,7 @@ func canonicalHost(h string) (canonHost, *Error) {
 	if err := rawHostChars(h); err != nil {
 		return canonHost{}, err
 	}
-	if !isASCII(h) {
+	if needsIDNA(h) {
 		var err *Error
 		if h, err = toASCIIHost(h); err != nil {
 			return canonHost{}, err
@@ -147,9 +147,6 @@ func checkLabel(l string) *Error {
 	if l[0] == '-' || l[len(l)-1] == '-' {
 		// Go's resolver refuses such names anyway; "1.2.3.-4" must not look like a name.
 		return invalid("host has a label starting or ending with '-'")
-	}
-	if strings.HasPrefix(l, "xn--") && !checkALabel(l) {
-		return invalid("host has a malformed internationalised label")
 	}
 	return nil
 }

@@ -161,7 +161,7 @@ func splitAuthority(authority string) (host, port string, err error) {
 		switch c := authority[i]; {
 		case c <= ' ' || c == 0x7f:
 			return "", "", invalid("the target host contains spaces or control characters")
-		case strings.IndexByte(`%\"<>^`+"`{|}#", c) >= 0:
+		case strings.IndexByte(`\"<>^`+"`{|}#", c) >= 0:
 			return "", "", invalid("the target host contains invalid characters")
 		}
 	}
@@ -178,11 +178,43 @@ func splitAuthority(authority string) (host, port string, err error) {
 		}
 		return host, port, nil
 	}
+	if host, perr = decodeHost(host); perr != nil {
+		return "", "", perr
+	}
 	if host == "" || strings.Trim(host, ".") == "" {
 		return "", "", invalid("the target has no host")
 	}
 	return host, port, nil
 }
+
+// decodeHost percent-decodes a host name, as the WHATWG host parser does before mapping it:
+// a browser sends fetch(proxy + "https://bücher.example/") as /https://b%C3%BCcher.example/,
+// because the whole target is in our path. What decoding yields is refused where the URL
+// standard refuses it (delimiters, '%', controls) and where our parser always has, so a
+// decoded ':' or '@' can never move the port or hide credentials; everything else faces
+// CheckTarget as if it had been sent raw.
+func decodeHost(host string) (string, *Error) {
+	if strings.IndexByte(host, '%') < 0 {
+		return host, nil
+	}
+	d, err := url.PathUnescape(host)
+	if err != nil {
+		return "", invalid("malformed percent-encoding in the target host")
+	}
+	if !utf8.ValidString(d) {
+		return "", invalid("the target host is not valid UTF-8")
+	}
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; c <= ' ' || c == 0x7f || strings.IndexByte(forbiddenDecodedHost, c) >= 0 {
+			return "", invalid("the target host contains invalid characters")
+		}
+	}
+	return d, nil
+}
+
+// forbiddenDecodedHost: the URL standard's forbidden domain code points that are ASCII
+// punctuation, plus the few more our raw authority check refuses.
+const forbiddenDecodedHost = "#%/:<>?@[\\]^|\"`{}"
 
 // validPort: decimal digits only, 1 to 65535, as the URL must carry it on the wire.
 func validPort(port string) bool {

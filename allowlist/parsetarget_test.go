@@ -94,7 +94,14 @@ func TestParseTargetRefusals(t *testing.T) {
 		{"letters in port", "/https://api.example.com:80a/", KindInvalid},
 		{"userinfo", "/https://user:pass@api.example.com/", KindInvalid},
 		{"backslash in host", "/https://api.example.com\\@evil.example/", KindInvalid},
-		{"percent in host", "/https://%31%32%37.0.0.1/", KindInvalid},
+		{"percent-encoded colon in host", "/https://evil.example%3A6379/", KindInvalid},
+		{"percent-encoded at in host", "/https://a%40b.example/", KindInvalid},
+		{"percent-encoded slash in host", "/https://a%2Fb.example/", KindInvalid},
+		{"percent-encoded percent in host", "/https://a%2541.example/", KindInvalid},
+		{"percent-encoded space in host", "/https://a%20b.example/", KindInvalid},
+		{"malformed escape in host", "/https://%zz.example/", KindInvalid},
+		{"percent-encoded invalid UTF-8 in host", "/https://%FF.example/", KindInvalid},
+		{"percent-encoded bracket in host", "/https://%5B::1%5D/", KindInvalid},
 		{"unbracketed IPv6", "/https://::1/", KindInvalid},
 		{"unterminated IPv6", "/https://[::1/", KindInvalid},
 		{"garbage IPv6", "/https://[zz::1]/", KindInvalid},
@@ -126,6 +133,7 @@ func FuzzParseTarget(f *testing.F) {
 		"/https://api.example.com/v1?x=1", "/api.example.com/a%2Fb", "/https:/x.example/p", "/?url=https%3A%2F%2Fa.example%2F",
 		"/[::1]:8080/", "/127.1", "/favicon.ico", "/https://u@h.example/", "/https://h.example//a|b", "/?url=%zz",
 		"/HTTP://A.EXAMPLE:80", "/a.example:65535/?", "/xn--bcher-kva.example/",
+		"/https://b%C3%BCcher.example/", "///api.example.com/x", "/https://evil.example%3A80/",
 	} {
 		f.Add(seed)
 	}
@@ -181,4 +189,52 @@ func checkParsedTarget(p *Policy, u *url.URL) error {
 	}
 	u.Host = plain.Host
 	return nil
+}
+
+// Hosts as a browser sends them inside our path: percent-encoded UTF-8, decoded and then
+// mapped by CheckTarget to the host the browser itself would have reached.
+func TestParseTargetInternationalHosts(t *testing.T) {
+	tests := []struct {
+		name, requestURI string
+		wantHost         string // canonical host after CheckTarget
+		wantKind         Kind   // when CheckTarget refuses the decoded host
+	}{
+		{"percent-encoded UTF-8", "/https://b%C3%BCcher.example/", "xn--bcher-kva.example", 0},
+		{"lower-case escapes", "/https://b%c3%bccher.example/", "xn--bcher-kva.example", 0},
+		{"decomposed, normalised", "/https://bu%CC%88cher.example/", "xn--bcher-kva.example", 0},
+		{"bare host", "/b%C3%BCcher.example/x", "xn--bcher-kva.example", 0},
+		{"protocol-relative", "///b%C3%BCcher.example/x", "xn--bcher-kva.example", 0},
+		{"raw UTF-8 in the query form", "/?url=" + url.QueryEscape("https://bücher.example/"), "xn--bcher-kva.example", 0},
+		{"escapes in the query form", "/?url=" + url.QueryEscape("https://b%C3%BCcher.example/"), "xn--bcher-kva.example", 0},
+		{"ligature mapped", "/https://%EF%AC%81le.example/", "file.example", 0},
+		{"letterlike symbol mapped", "/https://%E2%84%8Cello.example/", "hello.example", 0},
+		{"micro sign mapped", "/https://%C2%B5.example/", "xn--xxa.example", 0},
+		{"with port", "/https://m%C3%BCnchen.de:8443/", "xn--mnchen-3ya.de:8443", 0},
+		{"encoded ASCII judged as decoded", "/https://%31%32%37.0.0.1/", "", KindTarget},
+		{"encoded fullwidth loopback", "/https://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/", "", KindTarget},
+		{"encoded localhost", "/https://%6c%6f%63%61%6c%68%6f%73%74/", "", KindTarget},
+		{"encoded joiner", "/https://a%E2%80%8Db.example/", "", KindInvalid},
+	}
+	policy := &Policy{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := ParseTarget(tt.requestURI)
+			if err != nil {
+				t.Fatalf("ParseTarget(%q): %v", tt.requestURI, err)
+			}
+			err = checkParsedTarget(policy, u)
+			if tt.wantKind != 0 {
+				if e := asError(t, err); e == nil || e.Kind != tt.wantKind {
+					t.Fatalf("CheckTarget(%q) = %v, want %v", u.Host, err, tt.wantKind)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CheckTarget(%q): %v", u.Host, err)
+			}
+			if u.Host != tt.wantHost {
+				t.Errorf("host = %q, want %q", u.Host, tt.wantHost)
+			}
+		})
+	}
 }
