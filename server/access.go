@@ -1,14 +1,12 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/corsbridge/corsbridge/access"
-	"github.com/corsbridge/corsbridge/ratelimit"
 )
 
 // HeaderKey carries an access key or a signed token. headers.go drops it
@@ -20,70 +18,46 @@ const HeaderKey = "X-Corsbridge-Key"
 // preflight. It is removed from the target's query before forwarding.
 const keyParam = "corsbridge_key"
 
-// checkAccess applies the run-time blocks and the access keys and tokens
-// (package access). It runs after the origin and target checks, so the
-// target it judges is canonical, and before the rate limiter, which counts a
+// authorize is the access step: run-time blocks, then access keys and
+// tokens (package access). It runs after the origin and target policy, so
+// the target it judges is canonical, and before the limits, which count a
 // request with a valid key or token against that key's own limit instead of
 // the origin and client limits. Preflights never get here: browsers cannot
 // attach a key to them.
 //
 // The key is taken from X-Corsbridge-Key, else from a corsbridge_key
 // parameter: in the proxy's own query for /?url=..., or in the target's
-// query for /https://host/path?...&corsbridge_key=... Every corsbridge_key
-// parameter is removed from the target's raw query, and every other byte of
-// it is left as it was, so the upstream never sees the key. Neither the key
-// nor the query is ever logged; the log names the key (or token id) only.
-func (s *Server) checkAccess(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := infoFrom(r)
-		cred := takeKey(r, info.target)
-		now := info.start
-		if now.IsZero() {
-			now = time.Now()
-		}
-		grant, err := s.access.Authorize(cred, info.origin, info.target, now)
-		if err != nil {
-			s.writeAccessError(w, r, err)
-			return
-		}
-		if grant != nil {
-			info.grant = grant
-			r = r.WithContext(ratelimit.WithKey(r.Context(), grant.Name, grant.Limit))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// checkAccessHop applies the blocks and the key's target scope to a redirect
-// hop about to be followed.
-func (s *Server) checkAccessHop(next *http.Request) error {
-	return s.access.CheckHop(infoFrom(next).grant, next.URL)
-}
-
-func (s *Server) writeAccessError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *access.Error
-	if !errors.As(err, &ae) {
-		s.writeError(w, r, codeInternal, "internal error")
-		return
+// query for /https://host/path?...&corsbridge_key=... It returns the target
+// with every corsbridge_key parameter removed from its raw query and every
+// other byte of it as it was, so the upstream never sees the key. Neither the
+// key nor the query is ever logged; the log names the key (or token id) only.
+func (s *Server) authorize(r *http.Request, origin string, target *url.URL, now time.Time) (*access.Grant, *url.URL, error) {
+	cred, target := takeKey(r, target)
+	grant, err := s.access.Authorize(cred, origin, target, now)
+	if err != nil {
+		return nil, nil, err
 	}
-	code := codeKeyForbidden
-	switch ae.Code {
-	case access.CodeKeyRequired:
-		code = codeKeyRequired
-	case access.CodeOriginBlocked:
-		code = codeOriginBlocked
-	case access.CodeTargetBlocked:
-		code = codeTargetBlocked
-	case access.CodeUnavailable:
-		code = codeUnavailable
-		w.Header().Set("Retry-After", "1")
+	if grant != nil {
+		recordFrom(r).keyName = grant.Name
 	}
-	s.writeError(w, r, code, ae.Reason)
+	return grant, target, nil
 }
 
-// takeKey returns the request's key or token ("" for none) and removes every
-// corsbridge_key parameter from the target's query.
-func takeKey(r *http.Request, target *url.URL) string {
+// hopChecker is what every redirect hop must pass before it is followed:
+// the same target policy as the first request, the blocks, and the key's
+// target scope.
+func (s *Server) hopChecker(grant *access.Grant) func(next *url.URL) error {
+	return func(next *url.URL) error {
+		if err := s.policy.CheckTarget(next); err != nil {
+			return err
+		}
+		return s.access.CheckHop(grant, next)
+	}
+}
+
+// takeKey returns the request's key or token ("" for none), and the target
+// without any corsbridge_key parameter in its query (a copy when it had one).
+func takeKey(r *http.Request, target *url.URL) (string, *url.URL) {
 	var cred string
 	if v := r.Header[HeaderKey]; len(v) > 0 {
 		cred = strings.TrimSpace(v[0])
@@ -94,19 +68,20 @@ func takeKey(r *http.Request, target *url.URL) string {
 			cred = v
 		}
 	}
-	if target == nil || target.RawQuery == "" {
-		return cred
+	if target.RawQuery == "" {
+		return cred, target
 	}
 	rest, keptAny, v, found := cutKeyParam(target.RawQuery)
 	if !found {
-		return cred
+		return cred, target
 	}
 	if cred == "" {
 		cred = v
 	}
-	target.RawQuery = rest
-	target.ForceQuery = keptAny && rest == ""
-	return cred
+	stripped := *target
+	stripped.RawQuery = rest
+	stripped.ForceQuery = keptAny && rest == ""
+	return cred, &stripped
 }
 
 // cutKeyParam removes every corsbridge_key parameter from a raw query and

@@ -85,8 +85,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, code errorCo
 	}
 	body = append(body, '\n')
 	h := w.Header()
-	s.cors.allowOrigin(h, infoFrom(r).origin)
-	s.cors.exposeOwn(h)
+	s.cors.exposeOwn(h) // Access-Control-Allow-Origin is allowCORS's
+
 	// Headers of a proxied response that failed half-way must not leak into
 	// our own answer.
 	h.Del("Content-Encoding")
@@ -96,7 +96,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, code errorCo
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set(HeaderError, string(code))
-	setRequestError(r, code)
+	if rec := recordFrom(r); rec != nil {
+		rec.code = code
+	}
 	w.WriteHeader(code.status())
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)

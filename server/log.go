@@ -5,50 +5,38 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
-	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/proxy"
 )
 
-// requestInfo collects, for one request, what the handlers learn and the
-// request log reports. One allocation per request, carried in the context.
-type requestInfo struct {
-	start         time.Time
-	id            string    // ours, also in X-Request-Id
-	idHeader      [1]string // the header's value slice, without another allocation
-	clientID      string    // the client's X-Request-Id, when safe to log
-	origin        string
-	bodyIn        countingBody // counts the request body as it is read
-	limitedBy     string       // the limit that refused the request: origin, client or key
-	denyReason    string       // the policy's reason for a refusal, safe to log
-	target        *url.URL
-	replay        []byte
-	code          errorCode
-	upstreamStart time.Time
-	upstreamDone  time.Time
-	upstreamErr   error
-	body          *clientBody         // the request body, when there is one
-	w             http.ResponseWriter // the client's response, for deadlines set off the request path
-	// cancelUpstream aborts the upstream exchange (the idle watchdog).
-	cancelUpstream context.CancelFunc
-	clientGone     bool
-	grant          *access.Grant // the request's valid access key or token, if any
+// record is the request log's record of one request: what the log line and
+// the metrics report, and nothing else. The logging middleware makes one per
+// request and every later step fills in what it learnt, through recordFrom.
+type record struct {
+	start      time.Time
+	id         string    // ours, also in X-Request-Id
+	idHeader   [1]string // the header's value slice, without another allocation
+	clientID   string    // the client's X-Request-Id, when safe to log
+	origin     string
+	bodyIn     countingBody // counts the request body as it is read
+	targetHost string
+	keyName    string    // the access key's name (or token id), never its secret
+	limitedBy  string    // the limit that refused the request: origin, client or key
+	denyReason string    // the policy's reason for a refusal, safe to log
+	code       errorCode // the proxy's error code, when it answered with one
+	forwarding bool      // the forward step began: refusals now come from the dialer or a redirect hop
+	upstream   proxy.Outcome
 }
 
-type infoKey struct{}
+type recordKey struct{}
 
-// infoFrom returns the request's info; a request that bypassed the logging
-// middleware (only in tests of single handlers) gets a throwaway one.
-func infoFrom(r *http.Request) *requestInfo {
-	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
-		return info
-	}
-	return &requestInfo{origin: r.Header.Get("Origin")}
-}
-
-func setRequestError(r *http.Request, code errorCode) {
-	infoFrom(r).code = code
+// recordFrom returns the request's record. Every route runs behind
+// logRequests, which makes it; a nil record would be a routing bug, and the
+// callers would panic on it rather than write into a record nobody logs.
+func recordFrom(r *http.Request) *record {
+	rec, _ := r.Context().Value(recordKey{}).(*record)
+	return rec
 }
 
 // logRequests gives every request its id (returned in X-Request-Id), counts
@@ -58,16 +46,15 @@ func setRequestError(r *http.Request, code errorCode) {
 // keys, paths or query strings: they may carry secrets.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{start: time.Now(), origin: r.Header.Get("Origin"), id: s.ids.next(), clientID: clientRequestID(r.Header)}
+		info := &record{start: time.Now(), origin: r.Header.Get("Origin"), id: s.ids.next(), clientID: clientRequestID(r.Header)}
 		info.idHeader[0] = info.id
 		w.Header()[HeaderRequestID] = info.idHeader[:]
 		if r.Body != nil && r.Body != http.NoBody {
 			info.bodyIn.rc = r.Body
 			r.Body = &info.bodyIn
 		}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
-		info.w = rec
 		defer func() {
 			aborted := recover()
 			status := rec.status
@@ -86,7 +73,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) logLine(r *http.Request, info *requestInfo, status int, bytesOut int64, aborted bool) {
+func (s *Server) logLine(r *http.Request, info *record, status int, bytesOut int64, aborted bool) {
 	if !s.logger.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
@@ -103,11 +90,11 @@ func (s *Server) logLine(r *http.Request, info *requestInfo, status int, bytesOu
 	if info.clientID != "" {
 		attrs = append(attrs, slog.String("client_request_id", info.clientID))
 	}
-	if info.target != nil {
-		attrs = append(attrs, slog.String("target_host", info.target.Host))
+	if info.targetHost != "" {
+		attrs = append(attrs, slog.String("target_host", info.targetHost))
 	}
-	if !info.upstreamStart.IsZero() && !info.upstreamDone.IsZero() {
-		attrs = append(attrs, slog.Duration("upstream_duration", info.upstreamDone.Sub(info.upstreamStart)))
+	if up := info.upstream; !up.UpstreamStart.IsZero() && !up.UpstreamDone.IsZero() {
+		attrs = append(attrs, slog.Duration("upstream_duration", up.UpstreamDone.Sub(up.UpstreamStart)))
 	}
 	if s.limiter != nil {
 		attrs = append(attrs, slog.String("rate_limit", s.limiter.Backend()))
@@ -118,20 +105,20 @@ func (s *Server) logLine(r *http.Request, info *requestInfo, status int, bytesOu
 	if info.denyReason != "" {
 		attrs = append(attrs, slog.String("deny_reason", info.denyReason))
 	}
-	if info.grant != nil {
-		attrs = append(attrs, slog.String("key", info.grant.Name)) // the key's name, never its secret
+	if info.keyName != "" {
+		attrs = append(attrs, slog.String("key", info.keyName))
 	}
 	if info.limitedBy != "" {
 		attrs = append(attrs, slog.String("limited_by", info.limitedBy))
 	}
-	if info.upstreamErr != nil {
+	if info.upstream.Err != nil {
 		// Internal detail for operators only; clients got a generic message.
-		attrs = append(attrs, slog.String("upstream_error", info.upstreamErr.Error()))
+		attrs = append(attrs, slog.String("upstream_error", info.upstream.Err.Error()))
 	}
 	if aborted {
 		attrs = append(attrs, slog.Bool("aborted", true))
 	}
-	if info.clientGone {
+	if info.upstream.ClientGone {
 		attrs = append(attrs, slog.Bool("client_gone", true))
 	}
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)

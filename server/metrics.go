@@ -132,7 +132,7 @@ func statusClass(status int) string {
 }
 
 // observe records a finished request.
-func (m *metrics) observe(info *requestInfo, status int, bytesOut int64, aborted bool) {
+func (m *metrics) observe(info *record, status int, bytesOut int64, aborted bool) {
 	var c prometheus.Counter
 	if info.code == "" {
 		if class := status / 100; class >= 1 && class <= 5 {
@@ -149,37 +149,14 @@ func (m *metrics) observe(info *requestInfo, status int, bytesOut int64, aborted
 	if aborted {
 		m.aborted.Inc()
 	}
-	if !info.upstreamStart.IsZero() && !info.upstreamDone.IsZero() {
-		m.upstream.Observe(info.upstreamDone.Sub(info.upstreamStart).Seconds())
+	if up := info.upstream; !up.UpstreamStart.IsZero() && !up.UpstreamDone.IsZero() {
+		m.upstream.Observe(up.UpstreamDone.Sub(up.UpstreamStart).Seconds())
 	}
 	if info.bodyIn.n > 0 {
 		m.bytesIn.Add(float64(info.bodyIn.n))
 	}
 	if bytesOut > 0 {
 		m.bytesOut.Add(float64(bytesOut))
-	}
-}
-
-// countInFlight tracks proxy requests being served.
-func (s *Server) countInFlight(next http.Handler) http.Handler {
-	if s.metrics == nil {
-		return next
-	}
-	g := s.metrics.inFlight
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.Inc()
-		defer g.Dec()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// onRateLimited is the limiter's OnRefused hook.
-func (s *Server) onRateLimited(r *http.Request, limit string) {
-	infoFrom(r).limitedBy = limit
-	if s.metrics != nil {
-		if c := s.metrics.rateLimited[limit]; c != nil {
-			c.Inc()
-		}
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corsbridge/corsbridge/proxy"
 )
 
 // redirector answers /hop/N with a redirect to /hop/N-1 and /hop/0 with 200;
@@ -126,7 +128,7 @@ func TestRedirectsNotFollowedWhenDisabled(t *testing.T) {
 func TestLargeBodyRedirect307ReturnedNotFollowed(t *testing.T) {
 	upstream, rec := newUpstream(t, redirector)
 	p := newProxy(t)
-	big := bytes.Repeat([]byte("x"), replayLimit+1)
+	big := bytes.Repeat([]byte("x"), proxy.ReplayLimit+1)
 	res, _ := p.do(t, "POST", "/"+upstream.URL+"/to?code=307&loc=/final", bytes.NewReader(big), nil)
 	if res.StatusCode != 307 {
 		t.Fatalf("status %d, want the 307 handed back", res.StatusCode)

@@ -78,13 +78,13 @@ func refusalReason(err *allowlist.Error) string {
 // refusal after the request was sent upstream came from the SSRF guard in
 // the dialer or from a redirect hop.
 func (s *Server) noteRefusal(r *http.Request, code errorCode, err *allowlist.Error) {
-	info := infoFrom(r)
-	info.denyReason = err.Reason
+	rec := recordFrom(r)
+	rec.denyReason = err.Reason
 	if s.metrics == nil {
 		return
 	}
 	key := refusalKey{code: code, reason: refusalReason(err), stage: stageCheck}
-	if !info.upstreamStart.IsZero() {
+	if rec.forwarding {
 		key.stage = stageUpstream
 	}
 	if c := s.metrics.refusalByKind[key]; c != nil {

@@ -2,18 +2,26 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/proxy"
+	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/web"
 )
 
 // routes is the proxy's whole URL surface. Everything not named here is a
-// proxy request: /<target-url>.
+// proxy request: /<target-url>, or /?url=<target-url>.
 func (s *Server) routes() http.Handler {
-	common := []func(http.Handler) http.Handler{s.logRequests, s.recoverPanics, s.refuseMethods}
 	r := chi.NewRouter()
+	// Middleware cuts across every route: the request id and log line,
+	// panics, CORS on everything the proxy writes itself, methods and loops
+	// no route may serve.
+	r.Use(s.logRequests, s.recoverPanics, s.allowCORS, s.refuseMethods, s.refuseLoops)
 	// Methods chi does not know (PURGE, lower-case trace) and wrong methods
 	// on the proxy's own routes still get the error contract.
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +30,6 @@ func (s *Server) routes() http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, codeNotFound, errNotATarget.message)
 	})
-	r.Use(common...)
 
 	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
 	r.Method(http.MethodGet, "/readyz", s.handleReadyz())
@@ -30,87 +37,101 @@ func (s *Server) routes() http.Handler {
 		r.Method(http.MethodGet, "/metrics", handleMetrics(s.registry))
 	}
 	if s.site != nil {
-		r.Handle(web.AssetPrefix+"*", s.site.Assets())
+		r.Handle(web.AssetPrefix+"*", s.site.Assets(s.webError))
 	}
-
-	proxy := chi.Chain(
-		s.countInFlight,
-		s.refuseLoops,
-		s.answerPreflights,
-		s.resolveTarget,
-		s.requireHeaders,
-		s.checkOrigin,
-		s.checkTarget,
-		s.checkAccess,
-		s.rateLimit,
-		s.limitBody,
-	).Handler(s.proxy)
-
-	r.Handle("/", s.handleRoot(proxy))
-	r.Handle("/*", proxy)
-	return &router{chi: r, proxy: chi.Chain(common...).Handler(proxy)}
+	proxyRequest := http.HandlerFunc(s.serveProxy)
+	r.Handle("/", s.handleRoot(proxyRequest))
+	r.Handle("/*", proxyRequest)
+	return r
 }
 
-// router sends proxy requests (nearly every request the server gets)
-// straight to the same middleware and proxy chain chi would pick for "/*",
-// skipping chi's routing context and the request copy it makes. Everything
-// else goes to chi: the fixed routes, "/", and methods chi does not route,
-// which it answers in the error contract.
-type router struct {
-	chi   http.Handler
-	proxy http.Handler
-}
-
-func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isProxyRoute(r) {
-		rt.proxy.ServeHTTP(w, r)
+// serveProxy is the proxy handler: every step of a proxied request, in
+// order. Each step is one call into the package that owns it and returns a
+// value or a refusal; refuse turns any refusal into the error contract, the
+// metrics and the log line.
+func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
+	rec := recordFrom(r)
+	if s.metrics != nil {
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
+	}
+	// 0. Preflights are answered here, for any origin: they have no side
+	// effects, and the real request then meets the checks below and gets an
+	// error the page can read instead of an opaque network failure.
+	if isPreflight(r) {
+		s.cors.preflight(w, r)
 		return
 	}
-	rt.chi.ServeHTTP(w, r)
+	// 1. What the page asked for: the target URL, from the raw request line.
+	asked, err := parseTarget(r.RequestURI)
+	if err != nil {
+		s.refuse(w, r, err)
+		return
+	}
+	rec.targetHost = asked.Host
+	// 2. Browsers only: a navigation gets a page explaining the proxy.
+	if err := s.requireHeader(r); err != nil {
+		s.refuseHeaderless(w, r, err)
+		return
+	}
+	// 3. Origin and target policy: the canonical target, before any DNS.
+	target, err := s.admit(rec.origin, asked)
+	if err != nil {
+		s.refuse(w, r, err)
+		return
+	}
+	rec.targetHost = target.Host
+	// 4. Access: keys, signed tokens and run-time blocks; the grant, and the
+	// target without the corsbridge_key parameter.
+	grant, target, err := s.authorize(r, rec.origin, target, rec.start)
+	if err != nil {
+		s.refuse(w, r, err)
+		return
+	}
+	// 5. Limits: counted only for requests every check above admitted.
+	if limits := s.takeLimits(w, r, grant); !limits.Allowed() {
+		s.refuse(w, r, limitRefusal{limits})
+		return
+	}
+	// 6. Forward: the upstream's answer, scrubbed, relayed as it streams.
+	rec.forwarding = true
+	rec.upstream = s.forwarder.Forward(w, r, proxy.Request{
+		Target:   target,
+		CheckHop: s.hopChecker(grant),
+	})
 }
 
-// isProxyRoute reports whether chi would route r to "/*" for certain: a
-// method chi knows, and a path chi matches by (the escaped one when there is
-// one) that is not "/" and not one of the fixed routes, whether or not they
-// are mounted. Anything in doubt is left to chi.
-func isProxyRoute(r *http.Request) bool {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete, http.MethodOptions:
-	default:
-		return false
+// takeLimits is step 5. It sets the X-RateLimit-* headers on every answer
+// from here on, refusal or relayed response.
+func (s *Server) takeLimits(w http.ResponseWriter, r *http.Request, grant *access.Grant) ratelimit.Result {
+	if s.limiter == nil {
+		return ratelimit.Result{}
 	}
-	path := r.URL.RawPath
-	if path == "" {
-		path = r.URL.Path
+	req := ratelimit.Request{Client: ratelimit.ClientIP(r, s.cfg.TrustedProxyHeader), Origin: recordFrom(r).origin}
+	if grant != nil {
+		req.Key, req.KeyLimit = grant.Name, grant.Limit
 	}
-	if len(path) < 2 || path[0] != '/' {
-		return false
-	}
-	switch path {
-	case "/healthz", "/readyz", "/metrics":
-		return false
-	}
-	return !strings.HasPrefix(path, web.AssetPrefix)
+	res := s.limiter.Take(r.Context(), req, time.Now())
+	res.SetHeaders(w.Header())
+	return res
 }
 
 // handleRoot serves "/" itself unless it carries ?url=, the query form of a
 // proxy request.
-func (s *Server) handleRoot(proxy http.Handler) http.Handler {
+func (s *Server) handleRoot(proxyRequest http.Handler) http.Handler {
 	var landing http.Handler
 	if s.site != nil {
-		landing = s.site.Landing()
+		landing = s.site.Landing(s.webError)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("url") {
-			proxy.ServeHTTP(w, r)
+			proxyRequest.ServeHTTP(w, r)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			s.writeError(w, r, codeNotFound, errNotATarget.message)
 			return
 		}
-		s.cors.allowOrigin(w.Header(), infoFrom(r).origin)
 		if landing != nil {
 			landing.ServeHTTP(w, r)
 			return
@@ -118,4 +139,34 @@ func (s *Server) handleRoot(proxy http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("corsbridge: request /<url> to proxy it\n"))
 	})
+}
+
+// admit is step 3: the origin rules, then the target rules, which return the
+// canonical target (IDN to punycode, legacy IPv4 spellings to dotted quads)
+// as a new URL. The dialer's Control hook enforces the address rules again
+// on every address actually dialled.
+func (s *Server) admit(origin string, asked *url.URL) (*url.URL, error) {
+	if err := s.policy.CheckOrigin(origin); err != nil {
+		return nil, err
+	}
+	target := *asked
+	if target.Opaque == "" {
+		if err := s.policy.CheckTarget(&target); err != nil {
+			return nil, err
+		}
+		return &target, nil
+	}
+	// A target whose path is kept in Opaque (see setRawPath) is checked
+	// through a copy in ordinary form, and its Opaque follows the canonical
+	// host.
+	plain := target
+	plain.Opaque = ""
+	if err := s.policy.CheckTarget(&plain); err != nil {
+		return nil, err
+	}
+	if rest, ok := strings.CutPrefix(target.Opaque, "//"+target.Host); ok {
+		target.Opaque = "//" + plain.Host + rest
+	}
+	target.Host = plain.Host
+	return &target, nil
 }

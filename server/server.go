@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/textproto"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -19,20 +19,21 @@ import (
 
 	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/proxy"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/web"
 )
 
 // Defaults of the proxy's own settings.
 const (
-	DefaultMaxRequestBody  = 10 << 20
-	DefaultMaxResponseBody = 100 << 20
-	DefaultMaxRedirects    = 5
-	DefaultUpstreamTimeout = 30 * time.Second
+	DefaultMaxRequestBody  = proxy.DefaultMaxRequestBody
+	DefaultMaxResponseBody = proxy.DefaultMaxResponseBody
+	DefaultMaxRedirects    = proxy.DefaultMaxRedirects
+	DefaultUpstreamTimeout = proxy.DefaultUpstreamTimeout
 	DefaultCORSMaxAge      = 600 * time.Second
-	DefaultBodyIdleTimeout = 30 * time.Second
-	DefaultUpstreamIdle    = 120 * time.Second
-	DefaultBodyTimeout     = 5 * time.Minute
+	DefaultBodyIdleTimeout = proxy.DefaultBodyIdleTimeout
+	DefaultUpstreamIdle    = proxy.DefaultUpstreamIdle
+	DefaultBodyTimeout     = proxy.DefaultBodyTimeout
 )
 
 // DefaultRequireHeader returns the headers of which a request must carry at
@@ -78,22 +79,10 @@ func DefaultConfig() Config {
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
-	switch {
-	case c.MaxRequestBody <= 0:
-		return errors.New("max request body must be positive")
-	case c.MaxResponseBody <= 0:
-		return errors.New("max response body must be positive")
-	case c.MaxRedirects < 0 || c.MaxRedirects > 20:
-		return errors.New("max redirects must be between 0 and 20")
-	case c.UpstreamTimeout <= 0:
-		return errors.New("upstream timeout must be positive")
-	case c.UpstreamIdleTimeout <= 0:
-		return errors.New("upstream idle timeout must be positive")
-	case c.BodyIdleTimeout <= 0:
-		return errors.New("request body idle timeout must be positive")
-	case c.BodyTimeout <= 0:
-		return errors.New("request body timeout must be positive")
-	case c.CORSMaxAge < 0 || c.CORSMaxAge > 24*time.Hour:
+	if err := c.forwarding().Validate(); err != nil {
+		return err
+	}
+	if c.CORSMaxAge < 0 || c.CORSMaxAge > 24*time.Hour {
 		return errors.New("CORS max age must be between 0s and 24h")
 	}
 	for _, h := range c.RequireHeader {
@@ -102,6 +91,21 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// forwarding is the part of Config the forwarder owns.
+func (c Config) forwarding() proxy.Config {
+	return proxy.Config{
+		MaxRequestBody:      c.MaxRequestBody,
+		MaxResponseBody:     c.MaxResponseBody,
+		MaxRedirects:        c.MaxRedirects,
+		UpstreamTimeout:     c.UpstreamTimeout,
+		UpstreamIdleTimeout: c.UpstreamIdleTimeout,
+		BodyIdleTimeout:     c.BodyIdleTimeout,
+		BodyTimeout:         c.BodyTimeout,
+		ForwardClientIP:     c.ForwardClientIP,
+		TrustedProxyHeader:  c.TrustedProxyHeader,
+	}
 }
 
 // Deps is everything New needs. Policy is required; the rest have defaults.
@@ -133,18 +137,17 @@ type Deps struct {
 
 // Server is the whole proxy as an http.Handler.
 type Server struct {
-	cfg             Config
-	policy          *allowlist.Policy
-	logger          *slog.Logger
-	site            *web.Site
-	limiter         *ratelimit.Limiter
-	access          *access.Guard
-	cors            *cors
-	transport       *http.Transport
-	proxy           *httputil.ReverseProxy
-	requireHeader   []string
-	trustedIPHeader string
-	handler         http.Handler
+	cfg            Config
+	policy         *allowlist.Policy
+	logger         *slog.Logger
+	site           *web.Site
+	limiter        *ratelimit.Limiter
+	access         *access.Guard
+	cors           *cors
+	forwarder      *proxy.Forwarder
+	requireHeaders []string
+	headerRequired *errHeaderRequired
+	handler        http.Handler
 	// The limit messages, worded once: the limits never change.
 	bodyTooLarge     string
 	responseTooLarge string
@@ -175,10 +178,11 @@ func New(d Deps) (*Server, error) {
 		cors:   newCORS(d.Policy.OriginsRestricted(), int(d.Config.CORSMaxAge/time.Second), d.Config.PrivateNetworkAccess),
 	}
 	for _, h := range d.Config.RequireHeader {
-		s.requireHeader = append(s.requireHeader, textproto.CanonicalMIMEHeaderKey(h))
+		s.requireHeaders = append(s.requireHeaders, textproto.CanonicalMIMEHeaderKey(h))
 	}
+	s.headerRequired = &errHeaderRequired{"requests must carry one of these headers: " + strings.Join(s.requireHeaders, ", ")}
 	if d.Config.TrustedProxyHeader != "" {
-		s.trustedIPHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
+		s.cfg.TrustedProxyHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
 	}
 	s.ids = newRequestIDs()
 	if d.Config.ServeMetrics && d.Metrics == nil {
@@ -202,8 +206,19 @@ func New(d Deps) (*Server, error) {
 		}
 		s.limiter = limiter
 	}
-	s.transport = newTransport(d)
-	s.proxy = s.newReverseProxy(&redirectTransport{transport: s.transport, checkRedirect: s.checkRedirect})
+	forwarder, err := proxy.New(proxy.Deps{
+		Config:           s.cfg.forwarding(),
+		Control:          d.Policy.Control,
+		OuterControl:     d.DialControl,
+		LookupHost:       d.LookupHost,
+		DecorateResponse: s.cors.exposeUpstream,
+		Fail:             func(w http.ResponseWriter, r *http.Request, f *proxy.Failure) { s.refuse(w, r, f) },
+		Logger:           d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.forwarder = forwarder
 	s.bodyTooLarge = "the request body exceeds the limit of " + web.FormatBytes(d.Config.MaxRequestBody)
 	s.responseTooLarge = "the upstream response exceeds the limit of " + web.FormatBytes(d.Config.MaxResponseBody)
 	s.handler = s.routes()
@@ -221,7 +236,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 // Close releases idle upstream connections and stops the limiter's
 // background work.
 func (s *Server) Close() error {
-	s.transport.CloseIdleConnections()
+	s.forwarder.Close()
 	if s.limiter != nil {
 		return s.limiter.Close()
 	}
@@ -234,23 +249,6 @@ func (s *Server) newLimiter(cfg ratelimit.Config) (*ratelimit.Limiter, error) {
 	if cfg.TrustedProxyHeader == "" {
 		cfg.TrustedProxyHeader = s.cfg.TrustedProxyHeader
 	}
-	cfg.OnLimited = func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, codeRateLimited, "rate limit exceeded; retry after "+w.Header().Get("Retry-After")+" seconds")
-	}
-	cfg.OnRefused = s.onRateLimited
-	cfg.OnUnavailable = func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, codeUnavailable, "rate limits are temporarily unavailable; retry shortly")
-	}
 	// The limiter lives as long as the server: Close stops it.
 	return ratelimit.New(context.Background(), cfg)
-}
-
-// rateLimit applies the limiter, if any. It runs after the cheap checks so
-// requests refused for other reasons do not use up anyone's quota, and
-// after preflights, which browsers send on their own and cost nothing.
-func (s *Server) rateLimit(next http.Handler) http.Handler {
-	if s.limiter == nil {
-		return next
-	}
-	return s.limiter.Middleware(next)
 }

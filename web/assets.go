@@ -93,17 +93,17 @@ func (as *assets) url(name string) (string, error) {
 // plain or hashed name, with an ETag (so If-None-Match gets a 304). It accepts
 // the full path (mounted at AssetPrefix) or one with the prefix stripped.
 // Anything else is a JSON not_found.
-func (s *Site) Assets() http.Handler {
+func (s *Site) Assets(fail ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "assets answer GET and HEAD only")
+			fail(w, r, "method_not_allowed", "assets answer GET and HEAD only")
 			return
 		}
 		name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, AssetPrefix), "/")
 		a, ok := s.assets.byName[name]
 		if !ok {
-			writeError(w, http.StatusNotFound, "not_found", "no such asset")
+			fail(w, r, "not_found", "no such asset")
 			return
 		}
 		h := w.Header()

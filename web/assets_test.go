@@ -12,7 +12,7 @@ import (
 func TestAssets(t *testing.T) {
 	s := newTestSite(t, defaultInfo())
 	// The page links to hashed names; find them the way a browser would.
-	_, page := serve(t, s.Landing(), httptest.NewRequest(http.MethodGet, "/", nil))
+	_, page := serve(t, s.Landing(testErrors), httptest.NewRequest(http.MethodGet, "/", nil))
 	linked := regexp.MustCompile(`(?:src|href)="(`+regexp.QuoteMeta(AssetPrefix)+`[^"]+)"`).FindAllStringSubmatch(page, -1)
 	hashed := map[string]bool{}
 	for _, m := range linked {
@@ -42,7 +42,7 @@ func TestAssets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := s.Assets()
+			h := s.Assets(testErrors)
 			if tt.strip != "" {
 				h = http.StripPrefix(tt.strip, h)
 			}
@@ -104,7 +104,7 @@ func TestAssetsRefuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, body := serve(t, s.Assets(), httptest.NewRequest(tt.method, tt.path, nil))
+			res, body := serve(t, s.Assets(testErrors), httptest.NewRequest(tt.method, tt.path, nil))
 			checkProxyError(t, res, body, tt.status, tt.code)
 		})
 	}

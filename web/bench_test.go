@@ -12,11 +12,11 @@ import (
 func BenchmarkLanding(b *testing.B) {
 	s := newTestSite(b, defaultInfo())
 	r := httptest.NewRequest(http.MethodGet, "http://proxy.example/", nil)
-	_, page := serve(b, s.Landing(), r)
+	_, page := serve(b, s.Landing(testErrors), r)
 	prerendered := []byte(page)
 
 	b.Run("landing", func(b *testing.B) {
-		h := s.Landing()
+		h := s.Landing(testErrors)
 		b.ReportAllocs()
 		for b.Loop() {
 			h.ServeHTTP(discard{}, r)
@@ -32,7 +32,7 @@ func BenchmarkLanding(b *testing.B) {
 
 func BenchmarkAsset(b *testing.B) {
 	s := newTestSite(b, defaultInfo())
-	h := s.Assets()
+	h := s.Assets(testErrors)
 	r := httptest.NewRequest(http.MethodGet, AssetPrefix+"app.js", nil)
 	b.ReportAllocs()
 	for b.Loop() {

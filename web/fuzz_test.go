@@ -24,7 +24,7 @@ func FuzzPages(f *testing.F) {
 	tags := []string{"<script", "<img", "<a ", "<code", "<pre", "<span"}
 	shape := map[string]int{}
 	rec := httptest.NewRecorder()
-	s.HeaderRequired(rec, httptest.NewRequest(http.MethodGet, "/", nil), "https://example.com/")
+	s.HeaderRequired(rec, httptest.NewRequest(http.MethodGet, "/", nil), "https://example.com/", testErrors)
 	for _, tag := range tags {
 		shape[tag] = strings.Count(rec.Body.String(), tag)
 	}
@@ -41,7 +41,7 @@ func FuzzPages(f *testing.F) {
 		}
 
 		rec := httptest.NewRecorder()
-		s.HeaderRequired(rec, r, target)
+		s.HeaderRequired(rec, r, target, testErrors)
 		body := rec.Body.String()
 		if rec.Code != http.StatusBadRequest {
 			t.Fatalf("status %d", rec.Code)

@@ -74,7 +74,7 @@ func TestHeaderRequired(t *testing.T) {
 
 func headerRequiredHandler(s *Site, target string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.HeaderRequired(w, r, target)
+		s.HeaderRequired(w, r, target, testErrors)
 	})
 }
 

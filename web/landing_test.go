@@ -151,7 +151,7 @@ func TestLandingShowsPolicy(t *testing.T) {
 			tt.info(&info)
 			s := newTestSite(t, info)
 			r := httptest.NewRequest(http.MethodGet, "http://proxy.example/", nil)
-			res, body := serve(t, s.Landing(), r)
+			res, body := serve(t, s.Landing(testErrors), r)
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("status %d, want 200", res.StatusCode)
 			}
@@ -186,7 +186,7 @@ func TestLandingRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			res, body := serve(t, s.Landing(), httptest.NewRequest(tt.method, tt.path, nil))
+			res, body := serve(t, s.Landing(testErrors), httptest.NewRequest(tt.method, tt.path, nil))
 			checkProxyError(t, res, body, tt.status, tt.code)
 			if tt.status == http.StatusMethodNotAllowed && res.Header.Get("Allow") != "GET, HEAD" {
 				t.Errorf("Allow = %q", res.Header.Get("Allow"))
@@ -212,7 +212,7 @@ func TestLandingPrerender(t *testing.T) {
 			if err := s.landing.ExecuteTemplate(&want, "layout", s.data(base, "")); err != nil {
 				t.Fatal(err)
 			}
-			_, got := serve(t, s.Landing(), r)
+			_, got := serve(t, s.Landing(testErrors), r)
 			if got != want.String() {
 				t.Errorf("pre-rendered page for %q differs from the template's", base)
 			}

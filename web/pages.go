@@ -36,15 +36,15 @@ func (s *Site) data(base, target string) pageData {
 }
 
 // Landing serves the landing page at "/" for GET and HEAD.
-func (s *Site) Landing() http.Handler {
+func (s *Site) Landing(fail ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the landing page answers GET and HEAD only")
+			fail(w, r, "method_not_allowed", "the landing page answers GET and HEAD only")
 			return
 		}
 		if r.URL.Path != "/" {
-			writeError(w, http.StatusNotFound, "not_found", "not found")
+			fail(w, r, "not_found", "not found")
 			return
 		}
 		// The page names its own Host, so shared caches must ask each time.
@@ -72,12 +72,12 @@ func (s *Site) landingPage(base string) []byte {
 // /<target> without the header the proxy requires: what corsbridge is, the
 // target they tried, and code that calls it properly. It carries the
 // X-Corsbridge-Error header like any other proxy error.
-func (s *Site) HeaderRequired(w http.ResponseWriter, r *http.Request, target string) {
+func (s *Site) HeaderRequired(w http.ResponseWriter, r *http.Request, target string, fail ErrorWriter) {
 	// Render into memory first, so a failure is a clean error, not half a page.
 	var buf bytes.Buffer
 	if err := s.headerRequired.ExecuteTemplate(&buf, "layout", s.data(baseURL(r), target)); err != nil {
 		// New rendered this template once, so this is a bug, never input.
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the page could not be rendered")
+		fail(w, r, "unavailable", "the page could not be rendered")
 		return
 	}
 	w.Header().Set("X-Corsbridge-Error", "header_required")

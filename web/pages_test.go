@@ -21,7 +21,7 @@ func TestPageHeaders(t *testing.T) {
 		cache      string
 		proxyError string
 	}{
-		{"landing", s.Landing(), http.StatusOK, "no-cache", ""},
+		{"landing", s.Landing(testErrors), http.StatusOK, "no-cache", ""},
 		{"header required", headerRequiredHandler(s, "https://api.example.com/"), http.StatusBadRequest, "no-store", "header_required"},
 	}
 	want := map[string]string{
@@ -71,7 +71,7 @@ var attrURL = regexp.MustCompile(`(?i)\b(?:src|href|action|srcset|poster|formact
 func TestNoExternalURLs(t *testing.T) {
 	s := newTestSite(t, Info{AllowedOrigins: []string{"https://app.example"}})
 	pages := map[string]http.Handler{
-		"landing":         s.Landing(),
+		"landing":         s.Landing(testErrors),
 		"header required": headerRequiredHandler(s, "https://api.example.com/v1"),
 	}
 	for name, h := range pages {
@@ -105,7 +105,7 @@ func TestNoExternalURLs(t *testing.T) {
 func TestHead(t *testing.T) {
 	s := newTestSite(t, defaultInfo())
 	handlers := map[string]http.Handler{
-		"landing":         s.Landing(),
+		"landing":         s.Landing(testErrors),
 		"header required": headerRequiredHandler(s, "https://api.example.com/"),
 	}
 	for name, h := range handlers {
@@ -160,7 +160,7 @@ func TestBaseURL(t *testing.T) {
 // TestConcurrentRequests lets the race detector watch the shared Site.
 func TestConcurrentRequests(t *testing.T) {
 	s := newTestSite(t, defaultInfo())
-	handlers := []http.Handler{s.Landing(), s.Assets(), headerRequiredHandler(s, "https://a.example/")}
+	handlers := []http.Handler{s.Landing(testErrors), s.Assets(testErrors), headerRequiredHandler(s, "https://a.example/")}
 	var wg sync.WaitGroup
 	for i := range 24 {
 		wg.Go(func() {

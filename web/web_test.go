@@ -131,3 +131,16 @@ func TestNewRejectsBrokenTemplates(t *testing.T) {
 		})
 	}
 }
+
+// testErrors stands in for the server's error writer, whose contract the
+// server's own tests check: here only which code a handler chose matters.
+func testErrors(w http.ResponseWriter, _ *http.Request, code, message string) {
+	status := map[string]int{"not_found": http.StatusNotFound, "method_not_allowed": http.StatusMethodNotAllowed}[code]
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Corsbridge-Error", code)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": message})
+}

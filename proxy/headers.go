@@ -1,4 +1,4 @@
-package server
+package proxy
 
 import (
 	"net/http"
@@ -68,7 +68,7 @@ var dropResponseHeaders = map[string]string{
 	"X-Final-Url":                          "the proxy sets it; an upstream value would mislead",
 	"X-Request-Id":                         "the proxy sets it; an upstream value would mislead",
 	"Access-Control-Allow-Private-Network": "the proxy answers preflights itself",
-	HeaderError:                            "an upstream must not be able to forge the proxy's own errors",
+	"X-Corsbridge-Error":                   "an upstream must not be able to forge the proxy's own errors",
 }
 
 // Upstream rate-limit headers are kept under this prefix so they do not

@@ -1,0 +1,285 @@
+// Package proxy forwards an admitted request to its upstream and relays the
+// answer: the transport with the SSRF dialer, the redirects it follows, the
+// header scrubbing tables, the timeouts and watchdogs, and the body limits.
+// It decides nothing about who may use the proxy; the server admits a
+// request, then hands it here with the checks every redirect hop must pass.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"time"
+)
+
+// Defaults of the forwarding settings.
+const (
+	DefaultMaxRequestBody  = 10 << 20
+	DefaultMaxResponseBody = 100 << 20
+	DefaultMaxRedirects    = 5
+	DefaultUpstreamTimeout = 30 * time.Second
+	DefaultBodyIdleTimeout = 30 * time.Second
+	DefaultUpstreamIdle    = 120 * time.Second
+	DefaultBodyTimeout     = 5 * time.Minute
+)
+
+// Config is how requests are forwarded.
+type Config struct {
+	MaxRequestBody      int64
+	MaxResponseBody     int64
+	MaxRedirects        int
+	UpstreamTimeout     time.Duration
+	UpstreamIdleTimeout time.Duration // longest pause inside an upstream response body
+	BodyIdleTimeout     time.Duration // longest pause while a client sends a request body
+	BodyTimeout         time.Duration // longest time a client may take to send a whole request body
+	ForwardClientIP     bool          // send X-Forwarded-For with the client's IP
+	TrustedProxyHeader  string        // the client-IP header a trusted front proxy sets; never forwarded
+}
+
+// DefaultConfig returns the forwarding settings corsbridge runs with.
+func DefaultConfig() Config {
+	return Config{
+		MaxRequestBody:      DefaultMaxRequestBody,
+		MaxResponseBody:     DefaultMaxResponseBody,
+		MaxRedirects:        DefaultMaxRedirects,
+		UpstreamTimeout:     DefaultUpstreamTimeout,
+		UpstreamIdleTimeout: DefaultUpstreamIdle,
+		BodyIdleTimeout:     DefaultBodyIdleTimeout,
+		BodyTimeout:         DefaultBodyTimeout,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxRequestBody <= 0:
+		return errors.New("max request body must be positive")
+	case c.MaxResponseBody <= 0:
+		return errors.New("max response body must be positive")
+	case c.MaxRedirects < 0 || c.MaxRedirects > 20:
+		return errors.New("max redirects must be between 0 and 20")
+	case c.UpstreamTimeout <= 0:
+		return errors.New("upstream timeout must be positive")
+	case c.UpstreamIdleTimeout <= 0:
+		return errors.New("upstream idle timeout must be positive")
+	case c.BodyIdleTimeout <= 0:
+		return errors.New("request body idle timeout must be positive")
+	case c.BodyTimeout <= 0:
+		return errors.New("request body timeout must be positive")
+	}
+	return nil
+}
+
+// Deps is what a Forwarder needs besides its Config.
+type Deps struct {
+	Config Config
+	// Control is the SSRF boundary: the address policy's dialer hook
+	// (allowlist.Policy.Control). Required.
+	Control Control
+	// OuterControl, if set, runs after Control on every dial. Tests use it as
+	// an outer guard that refuses any non-loopback address, so a broken policy
+	// fails a test without a packet leaving.
+	OuterControl Control
+	// LookupHost replaces DNS for upstream names (tests).
+	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// DecorateResponse adds the server's headers to every upstream response
+	// after scrubbing (the CORS expose list); nil adds none.
+	DecorateResponse func(h http.Header)
+	// Fail writes the answer for a request that failed before a response
+	// could be relayed, given a *Failure. Required.
+	Fail   func(w http.ResponseWriter, r *http.Request, err *Failure)
+	Logger *slog.Logger
+}
+
+// Forwarder sends admitted requests upstream. It is safe for concurrent use.
+type Forwarder struct {
+	cfg       Config
+	transport *http.Transport
+	rp        *httputil.ReverseProxy
+	decorate  func(h http.Header)
+	fail      func(w http.ResponseWriter, r *http.Request, err *Failure)
+}
+
+// New builds a Forwarder with its own transport.
+func New(d Deps) (*Forwarder, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Control == nil || d.Fail == nil {
+		return nil, errors.New("proxy: Control and Fail are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	f := &Forwarder{cfg: d.Config, decorate: d.DecorateResponse, fail: d.Fail}
+	f.transport = newTransport(d)
+	f.rp = &httputil.ReverseProxy{
+		Rewrite:        f.rewrite,
+		Transport:      &redirectTransport{transport: f.transport, checkRedirect: f.checkRedirect},
+		ModifyResponse: f.modifyResponse,
+		ErrorHandler:   f.errorHandler,
+		BufferPool:     newBufferPool(),
+		ErrorLog:       slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
+	}
+	return f, nil
+}
+
+// Close releases idle upstream connections.
+func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
+
+// Request is one admitted request's forwarding instructions.
+type Request struct {
+	// Target is the canonical upstream URL; Forward never changes it.
+	Target *url.URL
+	// CheckHop judges every redirect hop before it is followed: the target
+	// policy, the request's key scope, the run-time blocks. An error stops
+	// the request with that error (a *Failure of KindRefused).
+	CheckHop func(next *url.URL) error
+}
+
+// Outcome is what the request log needs to know of a forwarded request.
+type Outcome struct {
+	UpstreamStart, UpstreamDone time.Time // zero when the request never went out
+	Err                         error     // internal detail, for operators only
+	ClientGone                  bool
+}
+
+// exchange is one request's state across ReverseProxy's hooks, which only
+// share the request's context.
+type exchange struct {
+	req     Request
+	w       http.ResponseWriter
+	body    *clientBody
+	replay  []byte
+	cancel  context.CancelFunc
+	outcome Outcome
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// Forward sends r to req.Target and relays the answer to w, or writes the
+// failure through Deps.Fail. It returns when the exchange is over.
+func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, req Request) Outcome {
+	ex := &exchange{req: req, w: w}
+	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+	if fail := f.prepareBody(w, r, ex); fail != nil {
+		ex.note(fail)
+		if fail.Kind != KindClientGone {
+			f.fail(w, r, fail)
+		} else {
+			w.WriteHeader(StatusClientClosed)
+		}
+		return ex.outcome
+	}
+	f.rp.ServeHTTP(w, r)
+	return ex.outcome
+}
+
+func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
+	ex := exchangeFrom(pr.In.Context())
+	out := pr.Out
+	out.URL = ex.req.Target // shared, never written: compared by pointer in modifyResponse
+	out.Host = ""           // Host is the target's
+	out.RequestURI = ""
+	scrubRequestHeaders(out.Header, f.cfg.TrustedProxyHeader)
+	out.Header.Set("Via", "1.1 "+viaToken)
+	if f.cfg.ForwardClientIP {
+		if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+			out.Header.Set("X-Forwarded-For", ip)
+		}
+	}
+	if ex.replay != nil {
+		out.ContentLength = int64(len(ex.replay))
+		out.GetBody = replayBody(ex.replay)
+	}
+	// The watchdog in modifyResponse cancels this context when the
+	// upstream's body stalls; it ends with the client's request anyway.
+	ctx, cancel := context.WithCancel(out.Context())
+	pr.Out = out.WithContext(ctx)
+	ex.cancel = cancel
+	ex.outcome.UpstreamStart = time.Now()
+}
+
+func (f *Forwarder) modifyResponse(res *http.Response) error {
+	ex := exchangeFrom(res.Request.Context())
+	ex.outcome.UpstreamDone = time.Now()
+	if res.ContentLength > f.cfg.MaxResponseBody {
+		return errResponseTooLarge
+	}
+	h := res.Header
+	scrubResponseHeaders(h)
+	target := ex.req.Target
+	if loc := h.Get("Location"); loc != "" && res.StatusCode >= 300 && res.StatusCode < 400 {
+		h.Set("Location", redirectLocation(target, res.Request.URL, loc))
+	}
+	// The proxy's own headers, by their canonical keys, from one backing
+	// array; each value slice is capped, so an append elsewhere copies.
+	vals := make([]string, 4)
+	vals[0] = TargetString(target)
+	vals[1] = vals[0]
+	if res.Request.URL != target { // a redirect was followed
+		vals[1] = TargetString(res.Request.URL)
+	}
+	vals[2] = "nosniff"
+	vals[3] = "sandbox"
+	h["X-Request-Url"] = vals[0:1:1]
+	h["X-Final-Url"] = vals[1:2:2]
+	h["X-Content-Type-Options"] = vals[2:3:3]
+	// Upstream HTML opened at the proxy's origin must not run script there.
+	if csp := h["Content-Security-Policy"]; len(csp) > 0 {
+		h["Content-Security-Policy"] = append(csp, vals[3])
+	} else {
+		h["Content-Security-Policy"] = vals[3:4:4]
+	}
+	if f.decorate != nil {
+		f.decorate(h)
+	}
+	if res.Body != nil && res.Body != http.NoBody && ex.cancel != nil {
+		res.Body = watchUpstream(res, f.cfg.UpstreamIdleTimeout, ex.cancel, ex.w)
+	}
+	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
+		res.Body = &limitedBody{rc: res.Body, remaining: f.cfg.MaxResponseBody}
+	}
+	return nil
+}
+
+// errorHandler is ReverseProxy's: what went wrong before a response
+// arrived, classified, and written by the server's Fail.
+func (f *Forwarder) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	ex := exchangeFrom(r.Context())
+	fail := classify(err, ex.body != nil && ex.body.stalled.Load(), r.Context().Err() != nil)
+	ex.note(fail)
+	if fail.Kind == KindClientGone {
+		// Nobody reads an answer.
+		w.WriteHeader(StatusClientClosed)
+		return
+	}
+	f.fail(w, r, fail)
+}
+
+func (ex *exchange) note(fail *Failure) {
+	ex.outcome.Err = fail.Err
+	ex.outcome.ClientGone = fail.Kind == KindClientGone
+}
+
+// TargetString renders u for X-Request-URL, X-Final-URL and redirects,
+// keeping a path held in Opaque byte for byte.
+func TargetString(u *url.URL) string {
+	if u.Opaque == "" || len(u.Opaque) >= 2 && u.Opaque[:2] == "//" {
+		return u.String()
+	}
+	s := u.Scheme + "://" + u.Host + u.Opaque
+	if u.RawQuery != "" || u.ForceQuery {
+		s += "?" + u.RawQuery
+	}
+	return s
+}

@@ -1,0 +1,130 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+)
+
+// checkRedirect is http.Client's CheckRedirect for the hops the proxy
+// follows server-side, so the page sees the final response; http.Client
+// already turns 301/302/303 into GET and replays bodies for 307/308 when
+// GetBody is set.
+func (f *Forwarder) checkRedirect(next *http.Request, via []*http.Request) error {
+	if len(via) > f.cfg.MaxRedirects {
+		return http.ErrUseLastResponse
+	}
+	// Every hop passes the same checks as the first request: the target
+	// policy, the request's key scope and the run-time blocks.
+	if ex := exchangeFrom(next.Context()); ex != nil && ex.req.CheckHop != nil {
+		if err := ex.req.CheckHop(next.URL); err != nil {
+			return &refused{err}
+		}
+	}
+	// http.Client would send the previous hop's full URL as Referer,
+	// leaking the upstream's query strings to the next host.
+	if ref := via[0].Header.Get("Referer"); ref != "" {
+		next.Header.Set("Referer", ref)
+	} else {
+		next.Header.Del("Referer")
+	}
+	if !sameOrigin(next.URL, via[0].URL) {
+		// Credentials were meant for the origin the page named.
+		for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
+			next.Header.Del(name)
+		}
+	}
+	return nil
+}
+
+// redirectTransport is ReverseProxy's transport. It sends the request with
+// the proxy's own transport and, only when the answer is a redirect that
+// http.Client would follow, hands that answer to an http.Client, which
+// follows it exactly as if it had sent the request itself (method
+// rewriting, body replay, headers for the next hop, checkRedirect on every
+// hop). Nearly every response is not a redirect and skips the client's
+// bookkeeping, such as its copy of the request headers.
+type redirectTransport struct {
+	transport     http.RoundTripper
+	checkRedirect func(next *http.Request, via []*http.Request) error
+}
+
+func (t *redirectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.WithContext(withoutTrace{r.Context()})
+	res, err := t.transport.RoundTrip(r)
+	if err != nil || !followable(res) {
+		return res, err
+	}
+	client := &http.Client{
+		Transport:     &answeredFirst{res: res, next: t.transport},
+		CheckRedirect: t.checkRedirect,
+	}
+	return client.Do(r)
+}
+
+// followable: the statuses http.Client follows, with somewhere to go.
+// Whether it does (the hop limit, a body it cannot replay) is its call.
+func followable(res *http.Response) bool {
+	switch res.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return res.Header.Get("Location") != ""
+	}
+	return false
+}
+
+// answeredFirst is the transport of an http.Client taking over a redirect:
+// its first round trip returns the response already received for the
+// request; the hops after it go through next. The client calls it from one
+// goroutine, one hop after another.
+type answeredFirst struct {
+	res  *http.Response
+	next http.RoundTripper
+}
+
+func (t *answeredFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	if res := t.res; res != nil {
+		t.res = nil
+		return res, nil
+	}
+	return t.next.RoundTrip(r)
+}
+
+// withoutTrace hides ReverseProxy's ClientTrace from the transport. That
+// trace relays 1xx responses (103 Early Hints) to the client with the
+// upstream's headers unscrubbed, and then clears every header already set on
+// the response (rate-limit quota, request id). Without a trace the transport
+// skips 1xx responses, as a client that does not ask for them expects.
+type withoutTrace struct{ context.Context }
+
+func (c withoutTrace) Value(key any) any {
+	v := c.Context.Value(key)
+	if _, isTrace := v.(*httptrace.ClientTrace); isTrace {
+		return nil
+	}
+	return v
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
+// redirectLocation rewrites a redirect the proxy did not follow. Within the
+// origin the page asked for, the browser's next request comes back through
+// the proxy (a path-absolute reference works whatever scheme and host the
+// proxy is reached by). To another origin it points straight there: through
+// the proxy it would look same-origin to the browser, which would then resend
+// Authorization and the body to a host the page never named.
+func redirectLocation(target, current *url.URL, location string) string {
+	ref, err := url.Parse(location)
+	if err != nil {
+		return location
+	}
+	next := current.ResolveReference(ref)
+	if !sameOrigin(next, target) {
+		return next.String()
+	}
+	return "/" + next.String()
+}
