@@ -54,11 +54,13 @@ fuzz:
 		done; \
 	done
 
-# Load benchmark against the reference proxies (issue 7, docs/performance.md):
-# a plain ReverseProxy, nginx, cors-anywhere, and wrk straight at the upstream.
-# Installs wrk, nginx, redis-server and node via apt and cors-anywhere via npm
-# when missing, best effort: a reference that cannot be had is skipped with a
-# note. About 7 minutes with the defaults; BENCH_FLAGS="-help" lists the flags.
+# Load benchmark against the reference proxies (issues 7 and 17,
+# docs/performance.md): a plain ReverseProxy, nginx, cors-anywhere, and wrk
+# straight at the upstream, each in front of a plain HTTP upstream and of an
+# HTTPS one (TLS 1.3, HTTP/2, a CA made for the run). Installs wrk, nginx,
+# redis-server and node via apt and cors-anywhere via npm when missing, best
+# effort: a reference that cannot be had is skipped with a note. About 15
+# minutes with the defaults; BENCH_FLAGS="-help" lists the flags.
 BENCH_FLAGS ?=
 BENCH_CACHE ?= $(HOME)/.cache/corsbridge-bench
 .PHONY: bench

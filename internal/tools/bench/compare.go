@@ -117,7 +117,11 @@ func (l *lab) stream(ctx context.Context, in *instance) (float64, error) {
 	n := l.cfg.StreamBytes
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	cmd := command(ctx, l.cfg.Pin.Load, l.self, "fetch", "-url", l.url(in, "/stream?n="+strconv.FormatInt(n, 10)))
+	argv := []string{l.self, "fetch", "-url", l.url(in, "/stream?n="+strconv.FormatInt(n, 10))}
+	if l.ca != nil {
+		argv = append(argv, "-ca", l.ca.CAFile)
+	}
+	cmd := command(ctx, l.cfg.Pin.Load, argv...)
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return 0, fmt.Errorf("%w: %s", err, ee.Stderr)

@@ -22,9 +22,21 @@ const benchOrigin = "https://app.example"
 // round. plain-keepalive is the plain proxy with 256 idle upstream
 // connections per host instead of the standard library's 2: the floor of a
 // Go proxy on net/http, where plain with defaults mostly measures
-// reconnecting.
+// reconnecting. The -https targets are the same proxies in front of the
+// upstream's TLS 1.3 listener (HTTP/2 offered), the way most real traffic
+// reaches APIs.
 var defaultTargets = []string{
 	"direct", "plain", "plain-keepalive", "corsbridge", "corsbridge-redis", "nginx", "cors-anywhere", "cors-anywhere-keepalive",
+	"direct-https", "plain-https", "plain-keepalive-https", "corsbridge-https", "nginx-https",
+	"cors-anywhere-https", "cors-anywhere-keepalive-https",
+}
+
+// httpsSuffix marks a target of the HTTPS-upstream scenario.
+const httpsSuffix = "-https"
+
+// splitTarget reads "nginx-https" as nginx in front of the TLS upstream.
+func splitTarget(target string) (name string, https bool) {
+	return strings.CutSuffix(target, httpsSuffix)
 }
 
 // Config is one benchmark run.
@@ -111,12 +123,8 @@ usage: corsbridge-bench [flags]
 	if c.Targets, err = parseTargets(targets); err != nil {
 		return c, fmt.Errorf("-targets: %w", err)
 	}
-	if c.Candidate != "" && !slices.Contains(c.Targets, "candidate") {
-		at := len(c.Targets)
-		if i := slices.Index(c.Targets, "corsbridge"); i >= 0 {
-			at = i + 1
-		}
-		c.Targets = slices.Insert(c.Targets, at, "candidate")
+	if c.Candidate != "" {
+		c.Targets = withCandidate(c.Targets)
 	}
 	switch {
 	case c.Rounds < 1 || c.Rounds > 20:
@@ -144,7 +152,7 @@ func parseTargets(s string) ([]string, error) {
 		if name == "" {
 			continue
 		}
-		if !slices.Contains(defaultTargets, name) && name != "candidate" {
+		if !slices.Contains(defaultTargets, name) && name != "candidate" && name != "candidate"+httpsSuffix {
 			return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(defaultTargets, ", "))
 		}
 		out = append(out, name)
@@ -153,6 +161,27 @@ func parseTargets(s string) ([]string, error) {
 		return nil, errors.New("no targets")
 	}
 	return out, nil
+}
+
+// withCandidate runs -candidate right after corsbridge in each scenario
+// that has corsbridge (at the end when none has), unless -targets names it.
+func withCandidate(targets []string) []string {
+	if slices.Contains(targets, "candidate") || slices.Contains(targets, "candidate"+httpsSuffix) {
+		return targets
+	}
+	var out []string
+	added := false
+	for _, t := range targets {
+		out = append(out, t)
+		if name, https := splitTarget(t); name == "corsbridge" {
+			out = append(out, "candidate"+map[bool]string{true: httpsSuffix}[https])
+			added = true
+		}
+	}
+	if !added {
+		out = append(out, "candidate")
+	}
+	return out
 }
 
 // maxStream bounds the streaming test, so one mistyped size cannot keep

@@ -49,3 +49,47 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetsAndScenarios(t *testing.T) {
+	tests := []struct {
+		name      string
+		targets   string
+		candidate bool
+		want      []string
+	}{
+		{"https targets are known", "nginx-https,corsbridge-https,direct-https", false,
+			[]string{"nginx-https", "corsbridge-https", "direct-https"}},
+		{"candidate follows corsbridge in each scenario", "corsbridge,nginx,corsbridge-https,nginx-https", true,
+			[]string{"corsbridge", "candidate", "nginx", "corsbridge-https", "candidate-https", "nginx-https"}},
+		{"candidate at the end without corsbridge", "nginx,direct", true, []string{"nginx", "direct", "candidate"}},
+		{"candidate named explicitly stays where it is", "candidate-https,nginx-https", true, []string{"candidate-https", "nginx-https"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"-targets", tt.targets}
+			if tt.candidate {
+				args = append(args, "-candidate", "/tmp/corsbridge-new")
+			}
+			c, err := parseConfig(args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Targets, tt.want) {
+				t.Errorf("targets = %v, want %v", c.Targets, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{"haproxy-https", "corsbridge-redis-https", "-https"} {
+		if _, err := parseConfig([]string{"-targets", bad}, io.Discard); err == nil {
+			t.Errorf("-targets %s accepted", bad)
+		}
+	}
+	for target, want := range map[string]struct {
+		name  string
+		https bool
+	}{"nginx-https": {"nginx", true}, "nginx": {"nginx", false}, "plain-keepalive-https": {"plain-keepalive", true}} {
+		if name, https := splitTarget(target); name != want.name || https != want.https {
+			t.Errorf("splitTarget(%q) = %q, %v", target, name, https)
+		}
+	}
+}

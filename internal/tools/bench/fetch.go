@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -26,6 +27,7 @@ func runFetch(ctx context.Context, args []string, stdout io.Writer) error {
 	rawURL := fs.String("url", "", "URL to read (loopback)")
 	origin := fs.String("origin", benchOrigin, "Origin header")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	caFile := fs.String("ca", "", "PEM file of the roots trusted for an https:// -url")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,7 +44,15 @@ func runFetch(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	req.Header.Set("Origin", *origin)
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true}}
+	transport := &http.Transport{Proxy: nil, DisableCompression: true}
+	if *caFile != "" {
+		roots, err := loadRoots(*caFile)
+		if err != nil {
+			return fmt.Errorf("fetch: -ca %s: %w", *caFile, err)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
+	client := &http.Client{Transport: transport}
 	start := time.Now()
 	res, err := client.Do(req)
 	if err != nil {

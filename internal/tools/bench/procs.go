@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -79,9 +81,9 @@ func (p *proc) stop() {
 }
 
 // waitHTTP polls url until it answers 200 with the Origin header set, or
-// the process exits, or timeout passes.
-func waitHTTP(ctx context.Context, p *proc, url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
+// the process exits, or timeout passes. roots are trusted for https URLs.
+func waitHTTP(ctx context.Context, p *proc, url string, roots *x509.CertPool, timeout time.Duration) error {
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(timeout)
 	var last error

@@ -66,11 +66,15 @@ func (r results) ratio(a, b string, m metric) float64 {
 }
 
 // overhead is the median over rounds of target's single-connection p50
-// minus direct's in the same round.
+// minus direct's (direct-https's for an -https target) in the same round.
 func (r results) overhead(target string) (time.Duration, bool) {
+	direct := "direct"
+	if _, https := splitTarget(target); https {
+		direct += httpsSuffix
+	}
 	var v []float64
-	for i := range min(len(r[target]), len(r["direct"])) {
-		st, sd := r[target][i], r["direct"][i]
+	for i := range min(len(r[target]), len(r[direct])) {
+		st, sd := r[target][i], r[direct][i]
 		if st.Err == nil && sd.Err == nil && st.Single.P50 > 0 && sd.Single.P50 > 0 {
 			// Shifted to stay positive through median's "present" filter.
 			v = append(v, float64(st.Single.P50-sd.Single.P50)+1e12)
@@ -80,41 +84,35 @@ func (r results) overhead(target string) (time.Duration, bool) {
 	return time.Duration(m - 1e12), m > 0
 }
 
+// scenarios are the report's sections: the target-name suffix and a title.
+var scenarios = []struct{ suffix, title string }{
+	{"", "plain HTTP upstream"},
+	{httpsSuffix, "HTTPS upstream (TLS 1.3, HTTP/2 offered; every proxy trusts the run's CA)"},
+}
+
 func writeReport(w io.Writer, l *lab, r results) {
 	cfg := l.cfg
 	fmt.Fprintf(w, "\n## Results: medians of %d interleaved rounds\n\n", cfg.Rounds)
-	fmt.Fprintf(w, "wrk -t%d -c%d -d%v (after %v warm-up); 1-conn: wrk -t1 -c1 -d%v; stream: %s once per round; pin: %s; %d CPUs.\n\n",
+	fmt.Fprintf(w, "wrk -t%d -c%d -d%v (after %v warm-up); 1-conn: wrk -t1 -c1 -d%v; stream: %s once per round; pin: %s; %d CPUs.\n",
 		cfg.Threads, cfg.Connections, cfg.Duration, cfg.Warmup, cfg.SingleDuration, sizeString(cfg.StreamBytes), cfg.Pin, numCPU())
-	fmt.Fprintln(w, "| target | req/s | p50 | p99 | CPU/req | 1-conn p50 | 1-conn over direct | stream MB/s | peak RSS, stream | peak RSS, all runs |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	for _, t := range cfg.Targets {
-		over := "-"
-		if d, ok := r.overhead(t); ok && t != "direct" {
-			over = us(d)
+	for _, sc := range scenarios {
+		var targets []string
+		for _, t := range cfg.Targets {
+			if _, https := splitTarget(t); https == (sc.suffix != "") {
+				targets = append(targets, t)
+			}
 		}
-		cpu := "-"
-		if c := r.median(t, cpuPerReq); c > 0 {
-			cpu = us(time.Duration(c))
-		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n", t,
-			r.median(t, reqs), us(time.Duration(r.median(t, p50))), us(time.Duration(r.median(t, p99))), cpu,
-			us(time.Duration(r.median(t, singleP50))), over, mbps(r.median(t, streamMB)),
-			mib(int64(r.median(t, rssStream))), mib(int64(r.median(t, rssPeak))))
-	}
-	for _, subject := range []string{"corsbridge", "candidate", "corsbridge-redis"} {
-		if len(r[subject]) == 0 {
+		if len(targets) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n| %s ÷ reference (median of per-round ratios) | req/s | p99 | CPU/req | stream MB/s |\n|---|---:|---:|---:|---:|\n", subject)
-		for _, ref := range append([]string{"corsbridge"}, references...) {
-			if ref == subject || len(r[ref]) == 0 {
-				continue
-			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", ref, times(r.ratio(subject, ref, reqs)), times(r.ratio(subject, ref, p99)),
-				times(r.ratio(subject, ref, cpuPerReq)), times(r.ratio(subject, ref, streamMB)))
+		fmt.Fprintf(w, "\n### %s\n\n", sc.title)
+		writeTable(w, r, targets)
+		for _, subject := range []string{"corsbridge", "candidate", "corsbridge-redis"} {
+			writeRatios(w, r, subject+sc.suffix, sc.suffix)
 		}
 	}
-	writeChecks(w, r)
+	writeChecks(w, "issue 7 target", issue7Checks(r))
+	writeChecks(w, "issue 17 target", issue17Checks(r))
 	var failed int
 	for _, t := range cfg.Targets {
 		for _, s := range r[t] {
@@ -128,43 +126,52 @@ func writeReport(w io.Writer, l *lab, r results) {
 	}
 }
 
-// writeChecks compares the results with issue 7's targets.
-func writeChecks(w io.Writer, r results) {
-	type check struct {
-		name  string
-		value float64
-		ok    func(float64) bool
-		show  string
-	}
-	ge := func(min float64) func(float64) bool { return func(v float64) bool { return v >= min } }
-	le := func(max float64) func(float64) bool { return func(v float64) bool { return v <= max } }
-	checks := []check{
-		{"req/s ≥ 1.2 × plain", r.ratio("corsbridge", "plain", reqs), ge(1.2), ""},
-		{"(req/s ≥ 1.2 × plain-keepalive, not in the issue)", r.ratio("corsbridge", "plain-keepalive", reqs), ge(1.2), ""},
-		{"req/s ≥ 0.7 × nginx", r.ratio("corsbridge", "nginx", reqs), ge(0.7), ""},
-		{"req/s ≥ 5 × cors-anywhere (defaults)", r.ratio("corsbridge", "cors-anywhere", reqs), ge(5), ""},
-		{"p99 ≤ 1.5 × nginx's", r.ratio("corsbridge", "nginx", p99), le(1.5), ""},
-		{"Redis-backed req/s ≥ 0.8 × local", r.ratio("corsbridge-redis", "corsbridge", reqs), ge(0.8), ""},
-		{"stream MB/s ≥ nginx's", r.ratio("corsbridge", "nginx", streamMB), ge(1), ""},
-		{"peak RSS streaming < 64 MiB", r.median("corsbridge", rssStream) / (1 << 20), le(64), "MiB"},
-	}
-	if d, ok := r.overhead("corsbridge"); ok {
-		checks = append(checks, check{"1-conn p50 over direct < 100 µs", float64(d) / 1e3, le(100), "µs"})
-	}
-	fmt.Fprintln(w, "\n| issue 7 target | measured | |\n|---|---:|---|")
-	for _, c := range checks {
-		verdict, shown := "not measured", "-"
-		if c.value != 0 {
-			verdict = "FAIL"
-			if c.ok(c.value) {
-				verdict = "ok"
-			}
-			shown = times(c.value)
-			if c.show != "" {
-				shown = fmt.Sprintf("%.0f %s", c.value, c.show)
+// writeTable is one scenario's medians, a row per target.
+func writeTable(w io.Writer, r results, targets []string) {
+	fmt.Fprintln(w, "| target | req/s | p50 | p99 | CPU/req | 1-conn p50 | 1-conn over direct | stream MB/s | peak RSS, stream | peak RSS, all runs |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, t := range targets {
+		over := "-"
+		if d, ok := r.overhead(t); ok {
+			if name, _ := splitTarget(t); name != "direct" {
+				over = us(d)
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s |\n", c.name, shown, verdict)
+		cpu := "-"
+		if c := r.median(t, cpuPerReq); c > 0 {
+			cpu = us(time.Duration(c))
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n", t,
+			r.median(t, reqs), us(time.Duration(r.median(t, p50))), us(time.Duration(r.median(t, p99))), cpu,
+			us(time.Duration(r.median(t, singleP50))), over, mbps(r.median(t, streamMB)),
+			mib(int64(r.median(t, rssStream))), mib(int64(r.median(t, rssPeak))))
+	}
+}
+
+// writeRatios compares subject with every reference of its scenario, and
+// an -https subject also with itself over plain HTTP: what TLS costs it.
+func writeRatios(w io.Writer, r results, subject, suffix string) {
+	if len(r[subject]) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n| %s ÷ reference (median of per-round ratios) | req/s | p99 | CPU/req | stream MB/s |\n|---|---:|---:|---:|---:|\n", subject)
+	refs := []string{"corsbridge" + suffix}
+	for _, ref := range references {
+		refs = append(refs, ref+suffix)
+	}
+	if name, https := splitTarget(subject); https {
+		refs = append(refs, name)
+	}
+	for _, ref := range refs {
+		if ref == subject || len(r[ref]) == 0 {
+			continue
+		}
+		label := ref
+		if _, https := splitTarget(ref); suffix != "" && !https {
+			label += " (plain HTTP upstream)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", label, times(r.ratio(subject, ref, reqs)), times(r.ratio(subject, ref, p99)),
+			times(r.ratio(subject, ref, cpuPerReq)), times(r.ratio(subject, ref, streamMB)))
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,3 +48,44 @@ var errTest = testError("failed")
 type testError string
 
 func (e testError) Error() string { return string(e) }
+
+// The HTTPS scenario is its own section: its targets are compared with the
+// HTTPS references and with themselves over plain HTTP, and their 1-conn
+// overhead is taken over direct-https.
+func TestReportHTTPSScenario(t *testing.T) {
+	run := func(rps float64, p50 time.Duration) []sample {
+		return []sample{{Load: wrkResult{Requests: rps}, Single: wrkResult{P50: p50}}}
+	}
+	r := results{
+		"direct":           run(1000, 100*time.Microsecond),
+		"corsbridge":       run(400, 300*time.Microsecond),
+		"nginx":            run(800, 200*time.Microsecond),
+		"direct-https":     run(900, 150*time.Microsecond),
+		"corsbridge-https": run(300, 450*time.Microsecond),
+		"nginx-https":      run(200, 350*time.Microsecond),
+	}
+	if d, ok := r.overhead("corsbridge-https"); !ok || d != 300*time.Microsecond {
+		t.Errorf("overhead(corsbridge-https) = %v, %v; want 300µs over direct-https", d, ok)
+	}
+	var out strings.Builder
+	l := &lab{cfg: Config{Rounds: 1, Targets: []string{"direct", "corsbridge", "nginx", "direct-https", "corsbridge-https", "nginx-https"}}}
+	writeReport(&out, l, r)
+	report := out.String()
+	httpsAt := strings.Index(report, "### HTTPS upstream")
+	if httpsAt < 0 || strings.Index(report, "### plain HTTP upstream") > httpsAt {
+		t.Fatalf("want a plain HTTP section, then an HTTPS one:\n%s", report)
+	}
+	for _, want := range []string{
+		"| corsbridge-https ÷ reference",
+		"| nginx-https | 1.50× |",
+		"| corsbridge (plain HTTP upstream) | 0.75× |",
+		"| HTTPS upstream: req/s > nginx-https | 1.50× | ok |",
+	} {
+		if !strings.Contains(report[httpsAt:], want) {
+			t.Errorf("HTTPS section lacks %q:\n%s", want, report[httpsAt:])
+		}
+	}
+	if strings.Contains(report[:httpsAt], "-https") {
+		t.Errorf("plain HTTP section mentions an -https target:\n%s", report[:httpsAt])
+	}
+}

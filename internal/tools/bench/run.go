@@ -88,13 +88,15 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 	if l.self, err = os.Executable(); err != nil {
 		return fail(err)
 	}
-	want := map[string]bool{}
+	want := map[string]bool{} // by base name: nginx-https wants nginx
+	wantTLS := false
 	for _, t := range cfg.Targets {
-		want[t] = true
+		name, https := splitTarget(t)
+		want[name], wantTLS = true, wantTLS || https
 	}
 	if cfg.Profile != "" {
 		// Only corsbridge is profiled, through its own pprof listener.
-		want = map[string]bool{"corsbridge": true}
+		want, wantTLS = map[string]bool{"corsbridge": true}, false
 		l.cfg.CorsbridgeEnv = append(l.cfg.CorsbridgeEnv, "CORSBRIDGE_PPROF=true")
 	}
 	if want["corsbridge"] || want["corsbridge-redis"] {
@@ -124,17 +126,7 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 			l.node = node
 		}
 	}
-	upPort, err := loopback.FreePort()
-	if err != nil {
-		return fail(err)
-	}
-	l.upstream = "127.0.0.1:" + strconv.Itoa(upPort)
-	up, err := startProc("upstream", cfg.Pin.Upstream, cleanEnv(), filepath.Join(dir, "upstream.log"), l.self, "upstream", "-addr", l.upstream)
-	if err != nil {
-		return fail(err)
-	}
-	stops = append(stops, up.stop)
-	if err := waitHTTP(ctx, up, "http://"+l.upstream+"/1k", 10*time.Second); err != nil {
+	if err := l.startUpstream(ctx, wantTLS, func(stop func()) { stops = append(stops, stop) }); err != nil {
 		return fail(err)
 	}
 	if want["corsbridge-redis"] {
@@ -158,7 +150,43 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 	return l, cleanup, nil
 }
 
+// startUpstream starts the upstream: plain HTTP always, and TLS with a CA
+// made for this run when an -https target is wanted. onStop is handed what
+// stops it.
+func (l *lab) startUpstream(ctx context.Context, withTLS bool, onStop func(func())) error {
+	ports := make([]int, 2)
+	for i := range ports {
+		var err error
+		if ports[i], err = loopback.FreePort(); err != nil {
+			return err
+		}
+	}
+	l.upstream = "127.0.0.1:" + strconv.Itoa(ports[0])
+	argv := []string{l.self, "upstream", "-addr", l.upstream}
+	if withTLS {
+		var err error
+		if l.ca, err = newBenchCA(l.dir); err != nil {
+			return fmt.Errorf("local CA: %w", err)
+		}
+		l.upstreamTLS = "127.0.0.1:" + strconv.Itoa(ports[1])
+		argv = append(argv, "-tls-addr", l.upstreamTLS, "-cert", l.ca.CertFile, "-key", l.ca.KeyFile)
+	}
+	up, err := startProc("upstream", l.cfg.Pin.Upstream, cleanEnv(), filepath.Join(l.dir, "upstream.log"), argv...)
+	if err != nil {
+		return err
+	}
+	onStop(up.stop)
+	if err := waitHTTP(ctx, up, "http://"+l.upstream+"/1k", nil, 10*time.Second); err != nil {
+		return err
+	}
+	if l.ca != nil {
+		return waitHTTP(ctx, up, "https://"+l.upstreamTLS+"/1k", l.ca.Pool, 10*time.Second)
+	}
+	return nil
+}
+
 func (l *lab) available(target string) bool {
+	target, _ = splitTarget(target)
 	switch target {
 	case "corsbridge":
 		return l.corsbridge != ""

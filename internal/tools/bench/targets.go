@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -16,17 +16,19 @@ import (
 // lab is what every target needs: the shared upstream, the binaries and
 // a temporary directory for configs and logs.
 type lab struct {
-	cfg        Config
-	dir        string
-	self       string // this tool's binary, for its subcommands
-	corsbridge string
-	candidate  string // -candidate, absolute
-	node       string // node binary; empty skips cors-anywhere
-	caModule   string // cors-anywhere's directory
-	nginx      string // empty skips nginx
-	redisURL   string // empty skips corsbridge-redis
-	upstream   string // host:port
-	runs       int    // processes started, for unique log names
+	cfg         Config
+	dir         string
+	self        string // this tool's binary, for its subcommands
+	corsbridge  string
+	candidate   string // -candidate, absolute
+	node        string // node binary; empty skips cors-anywhere
+	caModule    string // cors-anywhere's directory
+	nginx       string // empty skips nginx
+	redisURL    string // empty skips corsbridge-redis
+	upstream    string // host:port of its plain HTTP listener
+	upstreamTLS string // host:port of its HTTPS listener (TLS 1.3, HTTP/2 allowed)
+	ca          *benchCA
+	runs        int // processes started, for unique log names
 }
 
 // instance is one running target: its process (none for direct) and the
@@ -47,9 +49,16 @@ func cleanEnv(extra ...string) []string {
 }
 
 // start launches a fresh instance of target and waits until it proxies.
+// A target ending in -https is its base target in front of the upstream's
+// TLS listener instead of its plain one.
 func (l *lab) start(ctx context.Context, target string) (*instance, error) {
-	if target == "direct" {
-		return &instance{base: "http://" + l.upstream}, nil
+	name, https := splitTarget(target)
+	upstream := "http://" + l.upstream
+	if https {
+		upstream = "https://" + l.upstreamTLS
+	}
+	if name == "direct" {
+		return &instance{base: upstream}, nil
 	}
 	port, err := loopback.FreePort()
 	if err != nil {
@@ -58,55 +67,86 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	l.runs++
 	logPath := filepath.Join(l.dir, fmt.Sprintf("%s-%d.log", target, l.runs))
-	in := &instance{base: "http://" + addr + "/http://" + l.upstream}
+	in := &instance{base: "http://" + addr + "/" + upstream}
 	cpus := l.cfg.Pin.Proxy
-	switch target {
-	case "plain":
-		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr)
-	case "plain-keepalive":
-		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.self, "plain", "-addr", addr, "-max-idle-per-host", "256")
+	switch name {
+	case "plain", "plain-keepalive":
+		argv := []string{l.self, "plain", "-addr", addr}
+		if name == "plain-keepalive" {
+			argv = append(argv, "-max-idle-per-host", "256")
+		}
+		if https {
+			argv = append(argv, "-ca", l.ca.CAFile)
+		}
+		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, argv...)
 	case "corsbridge", "corsbridge-redis", "candidate":
-		metricsPort, perr := loopback.FreePort()
-		if perr != nil {
-			return nil, perr
-		}
-		in.metrics = "127.0.0.1:" + strconv.Itoa(metricsPort)
-		env := append(cleanEnv(l.corsbridgeEnv(addr, in.metrics)...), l.cfg.CorsbridgeEnv...)
-		if target == "corsbridge-redis" {
-			env = append(env, "REDIS_URL="+l.redisURL)
-		}
-		bin := l.corsbridge
-		if target == "candidate" {
-			bin = l.candidate
-		}
-		in.proc, err = startProc(target, cpus, env, logPath, bin)
+		err = l.startCorsbridge(in, name, https, addr, logPath)
 	case "nginx":
 		in.base = "http://" + addr
 		var conf string
-		if conf, err = l.writeNginxConf(target, port); err == nil {
+		if conf, err = l.writeNginxConf(target, port, https); err == nil {
 			in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.nginx, "-p", l.dir, "-e", logPath, "-c", conf)
 		}
 	case "cors-anywhere", "cors-anywhere-keepalive":
-		keepAlive := "0"
-		if target == "cors-anywhere-keepalive" {
-			keepAlive = "1"
-		}
-		var script string
-		if script, err = l.writeCorsAnywhereScript(); err == nil {
-			env := cleanEnv("CA_MODULE="+l.caModule, "CA_PORT="+strconv.Itoa(port), "CA_KEEPALIVE="+keepAlive)
-			in.proc, err = startProc(target, cpus, env, logPath, l.node, script)
-		}
+		in.proc, err = l.startCorsAnywhere(target, name == "cors-anywhere-keepalive", https, port, logPath)
 	default:
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := waitHTTP(ctx, in.proc, l.url(in, "/1k"), 15*time.Second); err != nil {
+	if err := waitHTTP(ctx, in.proc, l.url(in, "/1k"), l.roots(), 15*time.Second); err != nil {
 		in.proc.stop()
 		return nil, fmt.Errorf("%s: %w (log: %s)", target, err, logPath)
 	}
 	return in, nil
+}
+
+// startCorsbridge runs the binary as a user would: settings in the
+// environment, nothing else. For HTTPS it trusts the run's CA through
+// SSL_CERT_FILE, the standard way to give a Go program its roots.
+func (l *lab) startCorsbridge(in *instance, name string, https bool, addr, logPath string) error {
+	metricsPort, err := loopback.FreePort()
+	if err != nil {
+		return err
+	}
+	in.metrics = "127.0.0.1:" + strconv.Itoa(metricsPort)
+	env := append(cleanEnv(l.corsbridgeEnv(addr, in.metrics)...), l.cfg.CorsbridgeEnv...)
+	if name == "corsbridge-redis" {
+		env = append(env, "REDIS_URL="+l.redisURL)
+	}
+	if https {
+		env = append(env, "SSL_CERT_FILE="+l.ca.CAFile)
+	}
+	bin := l.corsbridge
+	if name == "candidate" {
+		bin = l.candidate
+	}
+	in.proc, err = startProc(name, l.cfg.Pin.Proxy, env, logPath, bin)
+	return err
+}
+
+func (l *lab) startCorsAnywhere(target string, keepAlive, https bool, port int, logPath string) (*proc, error) {
+	script, err := l.writeCorsAnywhereScript()
+	if err != nil {
+		return nil, err
+	}
+	env := cleanEnv("CA_MODULE="+l.caModule, "CA_PORT="+strconv.Itoa(port), "CA_KEEPALIVE="+strconv.FormatBool(keepAlive),
+		"CA_HTTPS="+strconv.FormatBool(https))
+	if https {
+		// node adds these roots to its own for every TLS connection.
+		env = append(env, "NODE_EXTRA_CA_CERTS="+l.ca.CAFile)
+	}
+	return startProc(target, l.cfg.Pin.Proxy, env, logPath, l.node, script)
+}
+
+// roots are the CAs the bench's own clients trust: the run's, when it has
+// one.
+func (l *lab) roots() *x509.CertPool {
+	if l.ca == nil {
+		return nil
+	}
+	return l.ca.Pool
 }
 
 // corsbridgeEnv is production's feature set: an origin and a target
@@ -129,55 +169,10 @@ func (l *lab) corsbridgeEnv(addr, metricsAddr string) []string {
 	}
 }
 
-// writeNginxConf writes a minimal CORS-adding reverse proxy: upstream
-// keep-alive, one access-log line per request to a file, no disk buffering
-// of large bodies, as many workers as the proxy has CPUs.
-func (l *lab) writeNginxConf(target string, port int) (string, error) {
-	userLine := ""
-	if os.Geteuid() == 0 {
-		// As root, workers would switch to nobody; run them as we are.
-		if u, err := user.Current(); err == nil {
-			if g, err := user.LookupGroupId(u.Gid); err == nil {
-				userLine = fmt.Sprintf("user %s %s;", u.Username, g.Name)
-			}
-		}
-	}
-	workers := cpuCount(l.cfg.Pin.Proxy)
-	conf := fmt.Sprintf(`%s
-daemon off;
-worker_processes %d;
-pid %[3]s/nginx-%[4]d.pid;
-events { worker_connections 4096; }
-http {
-    access_log %[3]s/%[5]s-access.log;
-    client_body_temp_path %[3]s/tmp-body;
-    proxy_temp_path %[3]s/tmp-proxy;
-    fastcgi_temp_path %[3]s/tmp-fastcgi;
-    uwsgi_temp_path %[3]s/tmp-uwsgi;
-    scgi_temp_path %[3]s/tmp-scgi;
-    upstream backend {
-        server %[6]s;
-        keepalive 64;
-    }
-    server {
-        listen 127.0.0.1:%[4]d;
-        location / {
-            proxy_pass http://backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_max_temp_file_size 0;
-            add_header Access-Control-Allow-Origin * always;
-        }
-    }
-}
-`, userLine, workers, l.dir, port, target, l.upstream)
-	path := filepath.Join(l.dir, fmt.Sprintf("nginx-%d.conf", port))
-	return path, os.WriteFile(path, []byte(conf), 0o644)
-}
-
 // writeCorsAnywhereScript writes the server cors-anywhere's README shows,
 // with its defaults (a new upstream connection per request) or, with
-// CA_KEEPALIVE=1, a keep-alive agent for the upstream.
+// CA_KEEPALIVE=true, a keep-alive agent for the upstream (an https one for
+// CA_HTTPS=true).
 func (l *lab) writeCorsAnywhereScript() (string, error) {
 	const script = `'use strict';
 const http = require('http');
@@ -187,8 +182,9 @@ const options = {
   requireHeader: ['origin', 'x-requested-with'],
   removeHeaders: ['cookie', 'cookie2'],
 };
-if (process.env.CA_KEEPALIVE === '1') {
-  options.httpProxyOptions = { agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) };
+if (process.env.CA_KEEPALIVE === 'true') {
+  const proto = process.env.CA_HTTPS === 'true' ? require('https') : http;
+  options.httpProxyOptions = { agent: new proto.Agent({ keepAlive: true, maxSockets: 256 }) };
 }
 corsAnywhere.createServer(options).listen(Number(process.env.CA_PORT), '127.0.0.1');
 `

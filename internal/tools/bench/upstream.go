@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -57,23 +59,47 @@ func upstreamHandler() http.Handler {
 	return mux
 }
 
+// runUpstream serves upstreamHandler over plain HTTP on -addr and, with
+// -tls-addr, over TLS 1.3 with HTTP/2 allowed on a second address, from
+// the same process: both scenarios have the same upstream.
 func runUpstream(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	tlsAddr := fs.String("tls-addr", "", "also serve HTTPS here (loopback); needs -cert and -key")
+	certFile := fs.String("cert", "", "PEM certificate for -tls-addr")
+	keyFile := fs.String("key", "", "PEM private key for -tls-addr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return serve(ctx, *addr, upstreamHandler())
+	h := upstreamHandler()
+	if *tlsAddr == "" {
+		return serve(ctx, *addr, h, nil)
+	}
+	tlsCfg, err := upstreamTLSConfig(*certFile, *keyFile)
+	if err != nil {
+		return fmt.Errorf("upstream TLS: %w", err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- serve(ctx, *tlsAddr, h, tlsCfg) }()
+	go func() { errc <- serve(ctx, *addr, h, nil) }()
+	return errors.Join(<-errc, <-errc)
 }
 
-// serve runs h on a loopback address until ctx is done.
-func serve(ctx context.Context, addr string, h http.Handler) error {
+// serve runs h on a loopback address until ctx is done; with tlsCfg, over
+// TLS, where http.Server also offers HTTP/2.
+func serve(ctx context.Context, addr string, h http.Handler, tlsCfg *tls.Config) error {
 	if err := requireLoopback(addr); err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ListenAndServeTLS("", "")
+		} else {
+			errc <- srv.ListenAndServe()
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
