@@ -69,14 +69,7 @@ func (c *Cache) Lookup(ctx context.Context, r Request) *Txn {
 		}
 		f, leader := c.flights.join(t.variant)
 		if leader {
-			t.mode, t.flight, t.fwd = modeStore, f, fwd
-			if e != nil {
-				t.fwd, t.stale, t.staleKey = "stale", e, key
-				c.stats.revalidations.Add(1)
-			} else {
-				c.stats.misses.Add(1)
-			}
-			return t
+			return t.lead(f, e, key, fwd)
 		}
 		if e != nil && e.fresh.ttl(now)+e.fresh.swr > 0 {
 			// stale-while-revalidate: the leader revalidates, the others
@@ -97,6 +90,19 @@ func (c *Cache) Lookup(ctx context.Context, r Request) *Txn {
 	// Fetch alone; the response may still be stored.
 	t.mode, t.fwd = modeStore, "miss"
 	c.stats.misses.Add(1)
+	return t
+}
+
+// lead makes t the request that fetches for everyone waiting: a
+// revalidation of e when there is one, else a miss.
+func (t *Txn) lead(f *flight, e *entry, key, fwd string) *Txn {
+	t.mode, t.flight, t.fwd = modeStore, f, fwd
+	if e == nil {
+		t.c.stats.misses.Add(1)
+		return t
+	}
+	t.fwd, t.stale, t.staleKey = "stale", e, key
+	t.c.stats.revalidations.Add(1)
 	return t
 }
 
