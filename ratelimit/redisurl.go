@@ -3,9 +3,9 @@ package ratelimit
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,107 +24,153 @@ const (
 )
 
 // ParseRedisURL reads REDIS_URL into go-redis options for
-// redis.NewUniversalClient. Supported forms:
+// redis.NewUniversalClient. go-redis's own parsers read it (redis.ParseURL,
+// ParseClusterURL, ParseFailoverURL); the cluster and sentinel forms, which
+// list their hosts in the authority, are rewritten into go-redis's form
+// (further hosts as addr parameters) first. Accepted forms:
 //
 //	redis://[[user]:password@]host[:6379][/db]
 //	rediss://...                                  same, over TLS (1.2+, verified)
-//	redis+sentinel://[[user]:password@]s1[:26379],s2[:26379]/master[/db][?sentinel_username=u&sentinel_password=p]
-//	rediss+sentinel://...                         same, TLS to sentinels and master
-//	redis+cluster://[[user]:password@]n1[:6379],n2[:6379]
-//	rediss+cluster://...                          same, over TLS
+//	redis+cluster://[[user]:password@]n1[:6379][,n2[:6379]...][?addr=n3:6379...]
+//	redis+sentinel://[[user]:password@]s1[:26379][,s2[:26379]...]/master[/db][?sentinel_username=u&sentinel_password=p]
+//	rediss+cluster://..., rediss+sentinel://...   same, over TLS
 //
 // The userinfo authenticates to the data nodes (the master, for sentinel);
 // sentinels that need their own credentials take the two query parameters.
-// Passwords with reserved characters are percent-encoded. IPv6 hosts are
-// bracketed: redis://[::1]:6379. Any other query parameter is an error, so
-// a typo cannot go unnoticed.
+// Reserved characters in a user name or password ('@', ':', '/', '?', '#',
+// '%' and the like) are percent-encoded. IPv6 hosts are bracketed:
+// redis://[::1]:6379. A cluster has database 0 only. go-redis's pool
+// parameters are accepted (see isPoolParam); every other query parameter is
+// an error, so a typo cannot go unnoticed, and so are those that would undo
+// the options below.
 //
 // The client is built for a rate limiter on the request path, and for managed
 // Redis services: dial timeout 200ms, read/write timeouts 100ms, pool wait
-// 100ms, go-redis's pool of 10 connections per CPU (a request holds one for a
-// single round trip; 128 measured no faster and took 15 MiB more memory, see
-// docs/performance.md), one immediate retry on a broken connection, one dial
-// attempt; RESP2 (Protocol 2), and no CLIENT SETINFO (DisableIdentity) nor
-// CLIENT MAINT_NOTIFICATIONS at connect, which some managed services and
-// proxies reject. Connections use their own
+// 100ms, go-redis's pool of 10 connections per CPU unless pool_size says
+// otherwise (a request holds one for a single round trip; 128 measured no
+// faster and took 15 MiB more memory, see docs/performance.md), one immediate
+// retry on a broken connection, one dial attempt; RESP2 (Protocol 2), and no
+// CLIENT SETINFO (DisableIdentity) nor CLIENT MAINT_NOTIFICATIONS at connect,
+// which some managed services and proxies reject. Connections use their own
 // net.Dialer, never the proxy's transport.
+//
+// Errors never quote the URL, whatever fails: see urlProblem.
 func ParseRedisURL(s string) (*redis.UniversalOptions, error) {
-	// url.Parse takes one host only: parse a stand-in, hosts separately.
-	hosts, standIn := splitHosts(s)
-	u, err := url.Parse(standIn)
+	p, err := splitRedisURL(s)
 	if err != nil {
-		return nil, fmt.Errorf("ratelimit: invalid Redis URL: %v", redactURLError(err))
+		return nil, err
 	}
-	u.Host = hosts
-	bad := func(format string, a ...any) (*redis.UniversalOptions, error) {
-		safe := *u
-		safe.RawQuery, safe.ForceQuery = "", false // may hold sentinel_password
-		return nil, fmt.Errorf("ratelimit: invalid Redis URL %s: %s", safe.Redacted(), fmt.Sprintf(format, a...))
-	}
-	o := &redis.UniversalOptions{}
-	scheme, mode, _ := strings.Cut(u.Scheme, "+")
-	switch scheme {
-	case "redis":
-	case "rediss":
-		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	default:
-		return bad("scheme must be redis, rediss, redis+sentinel, rediss+sentinel, redis+cluster or rediss+cluster")
-	}
-	defPort := "6379"
-	switch mode {
-	case "", "cluster":
-	case "sentinel":
-		defPort = "26379"
-	default:
-		return bad("unknown mode %q, want sentinel or cluster", mode)
-	}
-	if u.Opaque != "" || u.Fragment != "" || u.Host == "" {
-		return bad("want %s://host[:port]...", u.Scheme)
-	}
-	if u.User != nil {
-		o.Username = u.User.Username()
-		o.Password, _ = u.User.Password()
-	}
-	for h := range strings.SplitSeq(u.Host, ",") {
-		addr, err := hostPort(h, defPort)
-		if err != nil {
-			return bad("%v", err)
-		}
-		o.Addrs = append(o.Addrs, addr)
-	}
-	path := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
-	q := u.Query()
-	switch mode {
+	var o *redis.UniversalOptions
+	switch p.mode {
 	case "":
-		if len(o.Addrs) != 1 {
-			return bad("one host only; use redis+cluster:// or redis+sentinel:// for several")
-		}
-		if o.DB, err = parseDB(path); err != nil {
-			return bad("%v", err)
-		}
+		o, err = parseSingle(p)
 	case "cluster":
-		o.IsClusterMode = true
-		if len(path) > 1 || len(path) == 1 && path[0] != "0" {
-			return bad("a cluster has database 0 only")
-		}
+		o, err = parseCluster(p)
 	case "sentinel":
-		if len(path) == 0 {
-			return bad("the master name is missing: %s://sentinel:26379/mymaster", u.Scheme)
-		}
-		o.MasterName = path[0]
-		if o.DB, err = parseDB(path[1:]); err != nil {
-			return bad("%v", err)
-		}
-		o.SentinelUsername = q.Get("sentinel_username")
-		o.SentinelPassword = q.Get("sentinel_password")
-		q.Del("sentinel_username")
-		q.Del("sentinel_password")
+		o, err = parseSentinel(p)
 	}
-	for k := range q {
-		return bad("unsupported query parameter %q", k)
+	if err != nil {
+		return nil, err
+	}
+	if p.tls {
+		// go-redis names one server for every node; the dialer takes each
+		// node's own name from its address instead.
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	applyClientOptions(o)
 	return o, nil
+}
+
+// parseSingle reads redis:// and rediss:// with redis.ParseURL as it is.
+func parseSingle(p redisURLParts) (*redis.UniversalOptions, error) {
+	if len(p.hosts) != 1 {
+		return nil, problemOneHost
+	}
+	opt, err := redis.ParseURL(p.base + "://" + p.rest)
+	if err != nil {
+		return nil, goRedisProblem(err)
+	}
+	if opt.DB < 0 {
+		return nil, problemDB
+	}
+	o := &redis.UniversalOptions{Addrs: []string{opt.Addr}, Username: opt.Username, Password: opt.Password, DB: opt.DB}
+	copyPool(o, opt.PoolSize, opt.MinIdleConns, opt.MaxIdleConns, opt.ConnMaxIdleTime, opt.ConnMaxLifetime)
+	return o, nil
+}
+
+// parseCluster maps redis+cluster://u:p@n1,n2 onto go-redis's
+// redis://u:p@n1?addr=n2 and reads it with redis.ParseClusterURL.
+func parseCluster(p redisURLParts) (*redis.UniversalOptions, error) {
+	if p.path != "" && p.path != "/" && p.path != "/0" {
+		return nil, problemClusterDB // ParseClusterURL would ignore it
+	}
+	q := p.query
+	q["addr"] = slices.Concat(p.hosts[1:], q["addr"])
+	u := p.base + "://"
+	if p.userinfo != "" {
+		u += p.userinfo + "@"
+	}
+	u += p.hosts[0] + "?" + q.Encode()
+	opt, err := redis.ParseClusterURL(u)
+	if err != nil {
+		return nil, goRedisProblem(err)
+	}
+	o := &redis.UniversalOptions{Addrs: opt.Addrs, Username: opt.Username, Password: opt.Password, IsClusterMode: true}
+	copyPool(o, opt.PoolSize, opt.MinIdleConns, opt.MaxIdleConns, opt.ConnMaxIdleTime, opt.ConnMaxLifetime)
+	return o, nil
+}
+
+// parseSentinel maps redis+sentinel://u:p@s1,s2/master/db?sentinel_password=sp
+// onto go-redis's redis://:sp@s1/db?master_name=master&addr=s2&username=u&password=p
+// (its userinfo is the sentinels', the master's credentials are parameters)
+// and reads it with redis.ParseFailoverURL.
+func parseSentinel(p redisURLParts) (*redis.UniversalOptions, error) {
+	segs := strings.FieldsFunc(p.path, func(r rune) bool { return r == '/' })
+	if len(segs) == 0 {
+		return nil, problemMaster
+	}
+	master, err := url.PathUnescape(segs[0])
+	if err != nil || master == "" {
+		return nil, problemMaster
+	}
+	user, pass, err := p.credentials()
+	if err != nil {
+		return nil, err
+	}
+	q := p.query
+	g := url.URL{Scheme: p.base, Host: p.hosts[0], Path: "/" + strings.Join(segs[1:], "/")}
+	if su, sp := q.Get("sentinel_username"), q.Get("sentinel_password"); su != "" || sp != "" {
+		g.User = url.UserPassword(su, sp)
+	}
+	q.Del("sentinel_username")
+	q.Del("sentinel_password")
+	q.Set("master_name", master)
+	if user != "" {
+		q.Set("username", user)
+	}
+	if pass != "" {
+		q.Set("password", pass)
+	}
+	q["addr"] = slices.Concat(p.hosts[1:], q["addr"])
+	g.RawQuery = q.Encode()
+	opt, err := redis.ParseFailoverURL(g.String())
+	if err != nil {
+		return nil, goRedisProblem(err)
+	}
+	if opt.DB < 0 {
+		return nil, problemDB
+	}
+	o := &redis.UniversalOptions{Addrs: opt.SentinelAddrs, MasterName: opt.MasterName, DB: opt.DB,
+		Username: opt.Username, Password: opt.Password,
+		SentinelUsername: opt.SentinelUsername, SentinelPassword: opt.SentinelPassword}
+	copyPool(o, opt.PoolSize, opt.MinIdleConns, opt.MaxIdleConns, opt.ConnMaxIdleTime, opt.ConnMaxLifetime)
+	return o, nil
+}
+
+// copyPool carries the pool parameters a URL may set (isPoolParam).
+func copyPool(o *redis.UniversalOptions, size, minIdle, maxIdle int, idle, lifetime time.Duration) {
+	o.PoolSize, o.MinIdleConns, o.MaxIdleConns = size, minIdle, maxIdle
+	o.ConnMaxIdleTime, o.ConnMaxLifetime = idle, lifetime
 }
 
 // applyClientOptions sets what ParseRedisURL documents, and the dialer.
@@ -161,75 +207,13 @@ func newDialer(tlsConf *tls.Config) func(ctx context.Context, network, addr stri
 	return td.DialContext
 }
 
-// splitHosts takes the host list out of a URL's authority, leaving "h" in
-// its place when there is one.
-func splitHosts(s string) (hosts, standIn string) {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return "", s
+// validHost reports whether h is a usable host:port: go-redis checks less
+// (it takes any port digits, and an empty host as localhost).
+func validHost(h string) bool {
+	host, port, err := net.SplitHostPort(h)
+	if err != nil || host == "" || strings.ContainsAny(host, "/@?#[]% ,") {
+		return false
 	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	auth := rest[:end]
-	at := strings.LastIndexByte(auth, '@') + 1
-	hosts = auth[at:]
-	if hosts == "" {
-		return "", s
-	}
-	return hosts, scheme + "://" + auth[:at] + "h" + rest[end:]
-}
-
-// hostPort validates one "host", "host:port", "[v6]" or "[v6]:port".
-func hostPort(h, defPort string) (string, error) {
-	host, port := h, ""
-	if strings.HasPrefix(h, "[") {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
-			return "", fmt.Errorf("host %q: missing ']'", h)
-		}
-		host = h[1:end]
-		if rest := h[end+1:]; rest != "" {
-			if rest[0] != ':' {
-				return "", fmt.Errorf("host %q: want [address]:port", h)
-			}
-			port = rest[1:]
-		} else {
-			port = defPort
-		}
-	} else if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		host, port = h[:i], h[i+1:]
-	} else {
-		port = defPort
-	}
-	if p, ok := parseDigits(port, 65535); !ok || p == 0 {
-		return "", fmt.Errorf("host %q: invalid port", h)
-	}
-	if host == "" || strings.ContainsAny(host, "/@?#[] ") {
-		return "", fmt.Errorf("host %q: invalid", h)
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
-func parseDB(path []string) (int, error) {
-	switch len(path) {
-	case 0:
-		return 0, nil
-	case 1:
-		db, err := strconv.Atoi(path[0])
-		if err != nil || db < 0 {
-			return 0, fmt.Errorf("database %q is not a number", path[0])
-		}
-		return db, nil
-	}
-	return 0, fmt.Errorf("too many path segments")
-}
-
-// redactURLError drops the URL, with any password, from url.Parse's error.
-func redactURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
+	n, err := strconv.Atoi(port)
+	return err == nil && n > 0 && n <= 65535 && port[0] != '+'
 }
