@@ -86,6 +86,11 @@ type Deps struct {
 	OuterControl Control
 	// LookupHost replaces DNS for upstream names (tests).
 	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// CheckHop judges every redirect hop before it is followed: the target
+	// policy, the run-time blocks and the scope of the request's grant
+	// (Request.Grant). An error stops the request with that error (a
+	// *Failure of KindRefused). Nil follows every hop the transport can.
+	CheckHop func(grant any, next *url.URL) error
 	// DecorateResponse adds the server's headers to every upstream response
 	// after scrubbing (the CORS expose list); nil adds none.
 	DecorateResponse func(h http.Header)
@@ -101,6 +106,7 @@ type Forwarder struct {
 	transport *http.Transport
 	rp        *httputil.ReverseProxy
 	decorate  func(h http.Header)
+	checkHop  func(grant any, next *url.URL) error
 	fail      func(w http.ResponseWriter, r *http.Request, err *Failure)
 }
 
@@ -115,7 +121,7 @@ func New(d Deps) (*Forwarder, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	f := &Forwarder{cfg: d.Config, decorate: d.DecorateResponse, fail: d.Fail}
+	f := &Forwarder{cfg: d.Config, decorate: d.DecorateResponse, checkHop: d.CheckHop, fail: d.Fail}
 	f.transport = newTransport(d)
 	f.rp = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
@@ -135,10 +141,10 @@ func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
 type Request struct {
 	// Target is the canonical upstream URL; Forward never changes it.
 	Target *url.URL
-	// CheckHop judges every redirect hop before it is followed: the target
-	// policy, the request's key scope, the run-time blocks. An error stops
-	// the request with that error (a *Failure of KindRefused).
-	CheckHop func(next *url.URL) error
+	// Grant is handed back to Deps.CheckHop with every redirect hop: the
+	// request's access grant, opaque to the forwarder (a pointer, so
+	// passing it costs nothing).
+	Grant any
 }
 
 // Outcome is what the request log needs to know of a forwarded request.
@@ -149,8 +155,11 @@ type Outcome struct {
 }
 
 // exchange is one request's state across ReverseProxy's hooks, which only
-// share the request's context.
+// share the request's context. It is that context too, so a request costs
+// one allocation for both.
 type exchange struct {
+	context.Context
+
 	req     Request
 	w       http.ResponseWriter
 	body    *clientBody
@@ -161,6 +170,13 @@ type exchange struct {
 
 type exchangeKey struct{}
 
+func (ex *exchange) Value(key any) any {
+	if key == (exchangeKey{}) {
+		return ex
+	}
+	return ex.Context.Value(key)
+}
+
 func exchangeFrom(ctx context.Context) *exchange {
 	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
 	return ex
@@ -169,8 +185,8 @@ func exchangeFrom(ctx context.Context) *exchange {
 // Forward sends r to req.Target and relays the answer to w, or writes the
 // failure through Deps.Fail. It returns when the exchange is over.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, req Request) Outcome {
-	ex := &exchange{req: req, w: w}
-	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+	ex := &exchange{Context: r.Context(), req: req, w: w}
+	r = r.WithContext(ex)
 	if fail := f.prepareBody(w, r, ex); fail != nil {
 		ex.note(fail)
 		if fail.Kind != KindClientGone {

@@ -18,8 +18,8 @@ func (f *Forwarder) checkRedirect(next *http.Request, via []*http.Request) error
 	}
 	// Every hop passes the same checks as the first request: the target
 	// policy, the request's key scope and the run-time blocks.
-	if ex := exchangeFrom(next.Context()); ex != nil && ex.req.CheckHop != nil {
-		if err := ex.req.CheckHop(next.URL); err != nil {
+	if ex := exchangeFrom(next.Context()); ex != nil && f.checkHop != nil {
+		if err := f.checkHop(ex.req.Grant, next.URL); err != nil {
 			return &refused{err}
 		}
 	}

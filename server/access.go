@@ -43,16 +43,15 @@ func (s *Server) authorize(r *http.Request, origin string, target *url.URL, now 
 	return grant, target, nil
 }
 
-// hopChecker is what every redirect hop must pass before it is followed:
-// the same target policy as the first request, the blocks, and the key's
-// target scope.
-func (s *Server) hopChecker(grant *access.Grant) func(next *url.URL) error {
-	return func(next *url.URL) error {
-		if err := s.policy.CheckTarget(next); err != nil {
-			return err
-		}
-		return s.access.CheckHop(grant, next)
+// checkHop is what every redirect hop must pass before it is followed:
+// the same target policy as the first request, the blocks, and the scope of
+// the request's grant (nil for none).
+func (s *Server) checkHop(grant any, next *url.URL) error {
+	if err := s.policy.CheckTarget(next); err != nil {
+		return err
 	}
+	g, _ := grant.(*access.Grant)
+	return s.access.CheckHop(g, next)
 }
 
 // takeKey returns the request's key or token ("" for none), and the target

@@ -95,10 +95,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	// 6. Forward: the upstream's answer, scrubbed, relayed as it streams.
 	rec.forwarding = true
-	rec.upstream = s.forwarder.Forward(w, r, proxy.Request{
-		Target:   target,
-		CheckHop: s.hopChecker(grant),
-	})
+	rec.upstream = s.forwarder.Forward(w, r, proxy.Request{Target: target, Grant: grant})
 }
 
 // takeLimits is step 5. It sets the X-RateLimit-* headers on every answer

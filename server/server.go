@@ -211,6 +211,7 @@ func New(d Deps) (*Server, error) {
 		Control:          d.Policy.Control,
 		OuterControl:     d.DialControl,
 		LookupHost:       d.LookupHost,
+		CheckHop:         s.checkHop,
 		DecorateResponse: s.cors.exposeUpstream,
 		Fail:             func(w http.ResponseWriter, r *http.Request, f *proxy.Failure) { s.refuse(w, r, f) },
 		Logger:           d.Logger,
