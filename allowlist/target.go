@@ -76,7 +76,7 @@ func (p *Policy) checkHostRules(h canonHost, u *url.URL) error {
 	}
 	path := targetPath(u)
 	for _, t := range p.denyTargets {
-		if t.matchHost(h.name) && t.matchPath(path) != pathNoMatch {
+		if t.matchHost(h.name) && t.matchRefusal(&path) {
 			return forbidden(CauseTargetDenied, "target is denied")
 		}
 	}

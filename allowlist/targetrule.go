@@ -24,12 +24,15 @@ import (
 // before routing and a raw comparison is bypassed by "/%61dmin". Paths that upstreams may
 // normalise into something else (dot segments, encoded '/' or '\', backslashes) are
 // ambiguous: a path-scoped deny rule for the host refuses them and a path-scoped allow rule
-// does not match them. Runs of '/' are treated as one. Matching is case-sensitive.
+// does not match them. Runs of '/' are treated as one. Allow rules match case-sensitively;
+// deny rules also match every other spelling of their path (spellings.go).
 type targetPattern struct {
 	any  bool
 	host string // exact host, or ".suffix" when subs
 	subs bool
 	path string // "" for any path, else "/seg[/seg...]" without trailing slash
+	// loose is path folded by looseKey, for refusal rules (spellings.go).
+	loose string
 }
 
 func (t targetPattern) String() string {
@@ -103,6 +106,7 @@ func compileTarget(raw string) (targetPattern, *Error) {
 			return targetPattern{}, invalid("path prefix is malformed or ambiguous")
 		}
 		t.path = strings.TrimRight(collapseSlashes(p), "/")
+		t.loose = looseKey(t.path)
 	}
 	return t, nil
 }
@@ -129,6 +133,10 @@ const (
 type reqPath struct {
 	clean     string
 	ambiguous bool
+
+	decoded   string // u.Path, for looseKey
+	loose     string
+	looseDone bool
 }
 
 func targetPath(u *url.URL) reqPath {
@@ -136,7 +144,7 @@ func targetPath(u *url.URL) reqPath {
 	if p == "" {
 		p = "/"
 	}
-	return reqPath{clean: collapseSlashes(p), ambiguous: ambiguousPath(p, u.EscapedPath())}
+	return reqPath{clean: collapseSlashes(p), ambiguous: ambiguousPath(p, u.EscapedPath()), decoded: p}
 }
 
 func (t targetPattern) matchPath(r reqPath) pathResult {

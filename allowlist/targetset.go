@@ -35,8 +35,11 @@ func NewTargetSet(patterns []string) (*TargetSet, error) {
 // ambiguous path. MatchDeny is the deny rule's reading.
 func (s *TargetSet) Match(u *url.URL) bool { return s.match(u, false) }
 
-// MatchDeny reports whether u matches a pattern as a deny rule would: a path-scoped pattern
-// also matches every ambiguous path of its host, which an upstream might route anywhere.
+// MatchDeny is the refusal mode, for blocks: it reports whether u matches a pattern as a deny
+// rule would. A path-scoped pattern also matches every ambiguous path of its host, which an
+// upstream might route anywhere, and every other spelling of its path that some server serves
+// as the same resource: /ADMIN/, /admin./, /admin%20/, /%61dmin/, /admin;x/, \admin\
+// (spellings.go). Match stays exact for allow rules and key or token scopes.
 func (s *TargetSet) MatchDeny(u *url.URL) bool { return s.match(u, true) }
 
 func (s *TargetSet) match(u *url.URL, deny bool) bool {
@@ -59,16 +62,12 @@ func (s *TargetSet) match(u *url.URL, deny bool) bool {
 	}
 	path := targetPath(u)
 	for _, t := range s.patterns {
-		if !t.matchHost(h.name) {
-			continue
-		}
-		switch t.matchPath(path) {
-		case pathMatch:
+		switch {
+		case !t.matchHost(h.name):
+		case deny && t.matchRefusal(&path):
 			return true
-		case pathAmbiguous:
-			if deny {
-				return true
-			}
+		case !deny && t.matchPath(path) == pathMatch:
+			return true
 		}
 	}
 	return false
