@@ -219,24 +219,26 @@ func compileAllowOrigins(patterns []string) (*OriginSet, error) {
 
 // OriginsRestricted reports whether an origin allowlist is configured. The server then echoes
 // the exact origin with Vary: Origin instead of "*".
-func (p *Policy) OriginsRestricted() bool { return p.allowOrigins != nil }
+func (p *Policy) OriginsRestricted() bool { return p.allowOrigins != nil || p.allowFunc != nil }
 
 // CheckOrigin applies the origin rules to a raw Origin header value ("" when absent). With
-// no rules everything passes. Deny wins over allow. With an allowlist, a missing, "null" or
-// malformed Origin is refused; with only a denylist, a missing Origin passes (requests
-// without one are not from a page the denylist could name) but a malformed one does not.
+// no rules everything passes. Deny wins over allow. With an allowlist (AllowOrigins or
+// AllowOriginFunc), a missing, "null" or malformed Origin is refused; with only a denylist, a
+// missing Origin passes (requests without one are not from a page the denylist could name)
+// but a malformed one does not.
 func (p *Policy) CheckOrigin(origin string) error {
-	if p.allowOrigins == nil && p.denyOrigins == nil {
+	restricted := p.OriginsRestricted()
+	if !restricted && p.denyOrigins == nil {
 		return nil
 	}
 	if origin == "" {
-		if p.allowOrigins != nil {
+		if restricted {
 			return refused(CauseOriginMissing, "an Origin header is required")
 		}
 		return nil
 	}
 	if origin == "null" {
-		if p.allowOrigins != nil || (p.denyOrigins != nil && p.denyOrigins.null) {
+		if restricted || (p.denyOrigins != nil && p.denyOrigins.null) {
 			return refused(CauseOriginNull, "the null origin is not allowed")
 		}
 		return nil
@@ -248,7 +250,7 @@ func (p *Policy) CheckOrigin(origin string) error {
 	if p.denyOrigins != nil && p.denyOrigins.match(o) {
 		return refused(CauseOriginDenied, "origin is denied")
 	}
-	if p.allowOrigins != nil && !p.allowOrigins.match(o) {
+	if p.allowOrigins != nil && !p.allowOrigins.match(o) || p.allowFunc != nil && !p.allowFunc(origin) {
 		return refused(CauseOriginNotAllowed, "origin is not allowed")
 	}
 	return nil

@@ -13,6 +13,11 @@ func TestCheckOrigin(t *testing.T) {
 	})
 	open := mustPolicy(t, Config{})
 	denyOnly := mustPolicy(t, Config{DenyOrigins: []string{"https://evil.example.org", "null", "http://*.bad.example:*"}})
+	// A predicate as cors-anywhere's "0 1 example.com" gives it: by host, any scheme.
+	byFunc := mustPolicy(t, Config{
+		AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, "://example.com") },
+		DenyOrigins:     []string{"http://example.com"},
+	})
 	type row struct {
 		name, origin string
 		want         string // "" allowed, else a fragment of the reason
@@ -67,6 +72,14 @@ func TestCheckOrigin(t *testing.T) {
 			{"other", "https://good.example", ""},
 			{"malformed", "https://good.example/", "malformed"},
 		}},
+		{"allow func", byFunc, []row{
+			{"accepted", "https://example.com", ""},
+			{"refused", "https://other.example", "not allowed"},
+			{"deny wins", "http://example.com", "denied"},
+			{"empty", "", "Origin header is required"},
+			{"null", "null", "null origin"},
+			{"malformed", "https://example.com/", "malformed"},
+		}},
 	} {
 		for _, r := range c.rows {
 			t.Run(c.policy+"/"+r.name, func(t *testing.T) {
@@ -94,9 +107,14 @@ func TestOriginsRestricted(t *testing.T) {
 		{"star", []string{"*"}, false},
 		{"star among others", []string{"https://a.com", "*"}, false},
 		{"list", []string{"https://a.com"}, true},
+		{"func", nil, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := mustPolicy(t, Config{AllowOrigins: c.allow})
+			cfg := Config{AllowOrigins: c.allow}
+			if c.name == "func" {
+				cfg.AllowOriginFunc = func(string) bool { return true }
+			}
+			p := mustPolicy(t, cfg)
 			if got := p.OriginsRestricted(); got != c.want {
 				t.Errorf("OriginsRestricted() = %v, want %v", got, c.want)
 			}

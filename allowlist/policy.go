@@ -29,6 +29,11 @@ type Config struct {
 	AllowOrigins []string
 	// DenyOrigins are origin patterns that are always refused (CORSBRIDGE_DENY_ORIGINS).
 	DenyOrigins []string
+	// AllowOriginFunc, when set, is an origin allowlist given as a predicate over the raw
+	// Origin header value, applied as AllowOrigins is (and together with it, when both are
+	// set): cors-anywhere's CORSANYWHERE_RATELIMIT with a max of 0, whose host and /regex/
+	// entries are the rate limiter's pattern language, not this package's.
+	AllowOriginFunc func(origin string) bool
 	// AllowTargets are host patterns with an optional path prefix
 	// (CORSBRIDGE_ALLOW_TARGETS); empty means any public host.
 	AllowTargets []string
@@ -53,6 +58,7 @@ type Policy struct {
 	selfHosts   map[netip.Addr]struct{}
 
 	allowOrigins *OriginSet // nil: any origin
+	allowFunc    func(origin string) bool
 	denyOrigins  *OriginSet // nil: none denied
 
 	allowTargets []targetPattern // nil: any target
@@ -90,6 +96,7 @@ func New(cfg Config) (*Policy, error) {
 	if p.allowOrigins, err = compileAllowOrigins(cfg.AllowOrigins); err != nil {
 		return nil, err
 	}
+	p.allowFunc = cfg.AllowOriginFunc
 	if len(cfg.DenyOrigins) > 0 {
 		if p.denyOrigins, err = NewOriginSet(cfg.DenyOrigins); err != nil {
 			return nil, err

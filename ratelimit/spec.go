@@ -51,27 +51,40 @@ func parseDigits(s string, max int) (int, bool) {
 	return v, v <= max
 }
 
+// CorsAnywhere is what cors-anywhere's CORSANYWHERE_RATELIMIT says.
+type CorsAnywhere struct {
+	// Origin is the per-origin limit; off when Only is set.
+	Origin Limit
+	// Exempt are the listed hosts, in the form Config.Exempt takes.
+	Exempt []string
+	// Only: a max of 0, cors-anywhere's recipe for "only these origins".
+	// Listed origins are not limited and every other origin (and a request
+	// without one) is refused, which is an origin allowlist: the caller
+	// gives ExemptMatcher(Exempt) to the origin policy.
+	Only bool
+}
+
 // ParseCorsAnywhere reads cors-anywhere's CORSANYWHERE_RATELIMIT, accepted as
 // an alias of CORSBRIDGE_RATE_LIMIT plus CORSBRIDGE_RATE_LIMIT_EXEMPT:
 //
 //	"<max requests> <period in minutes> [exempt host or /regex/ ...]"
 //	"50 3 my.example.com /(.*\.)?friendly\.example$/"
+//	"0 1 /(.*\.)?example\.com/"      only example.com and its subdomains
 //
 // It returns the per-origin limit (50/3m) and the exempt entries as given, in
 // the form Config.Exempt takes. As in cors-anywhere, a host matches the
 // Origin without its scheme (the port only when the Origin carries one), a
 // /regex/ must match that whole host, case-insensitively; regexes use Go's
 // RE2 syntax, so look-around and back-references are errors. An empty string
-// means off, as it does in cors-anywhere. Unlike cors-anywhere, a max of 0
-// ("block every origin but the exempt ones") is refused: that is an origin
-// allowlist, not a rate limit.
-func ParseCorsAnywhere(s string) (Limit, []string, error) {
+// means off, as it does in cors-anywhere. A max of 0 sets Only, and then at
+// least one host must be listed: with none, nothing could use the proxy.
+func ParseCorsAnywhere(s string) (CorsAnywhere, error) {
 	f := strings.Fields(s)
 	if len(f) == 0 {
-		return Limit{}, nil, nil
+		return CorsAnywhere{}, nil
 	}
-	bad := func(why string) (Limit, []string, error) {
-		return Limit{}, nil, fmt.Errorf("ratelimit: invalid CORSANYWHERE_RATELIMIT %q: %s (want \"<max> <minutes> [exempt hosts or /regex/ ...]\")", s, why)
+	bad := func(why string) (CorsAnywhere, error) {
+		return CorsAnywhere{}, fmt.Errorf("ratelimit: invalid CORSANYWHERE_RATELIMIT %q: %s (want \"<max> <minutes> [exempt hosts or /regex/ ...]\")", s, why)
 	}
 	if len(f) < 2 {
 		return bad("missing the period in minutes")
@@ -79,9 +92,6 @@ func ParseCorsAnywhere(s string) (Limit, []string, error) {
 	reqs, ok := parseDigits(f[0], MaxRequests)
 	if !ok {
 		return bad(fmt.Sprintf("max requests must be a whole number up to %d", MaxRequests))
-	}
-	if reqs == 0 {
-		return bad("max 0 (block all but the exempt hosts) is not supported; use the origin allowlist")
 	}
 	mins, ok := parseDigits(f[1], int(MaxWindow/time.Minute))
 	if !ok || mins == 0 {
@@ -96,7 +106,28 @@ func ParseCorsAnywhere(s string) (Limit, []string, error) {
 	if len(exempt) == 0 {
 		exempt = nil
 	}
-	return Limit{Requests: reqs, Window: time.Duration(mins) * time.Minute}, exempt, nil
+	if reqs == 0 {
+		if exempt == nil {
+			return bad("a max of 0 serves only the hosts listed after the period, and none is listed")
+		}
+		return CorsAnywhere{Exempt: exempt, Only: true}, nil
+	}
+	return CorsAnywhere{Origin: Limit{Requests: reqs, Window: time.Duration(mins) * time.Minute}, Exempt: exempt}, nil
+}
+
+// ExemptMatcher compiles exempt entries (as Config.Exempt takes them) into a
+// predicate over raw Origin header values, for the origin policy when
+// CORSANYWHERE_RATELIMIT's max is 0. A missing or invalid Origin matches
+// nothing.
+func ExemptMatcher(entries []string) (func(origin string) bool, error) {
+	l, err := compileExempt(entries)
+	if err != nil {
+		return nil, err
+	}
+	return func(origin string) bool {
+		k := OriginKey(origin)
+		return k != "" && l.match(k)
+	}, nil
 }
 
 // compileRegexEntry compiles a "/regex/" exempt entry into a matcher of the

@@ -13,6 +13,7 @@ func TestParseCorsAnywhere(t *testing.T) {
 		in         string
 		want       Limit
 		wantExempt []string
+		wantOnly   bool
 		wantErr    string
 	}{
 		{name: "limit only", in: "50 3", want: Limit{Requests: 50, Window: 3 * time.Minute}},
@@ -22,7 +23,11 @@ func TestParseCorsAnywhere(t *testing.T) {
 		{name: "host with port", in: "1 5 localhost:8080", want: Limit{Requests: 1, Window: 5 * time.Minute}, wantExempt: []string{"localhost:8080"}},
 		{name: "empty is off", in: "", want: Limit{}},
 		{name: "blank is off", in: "   ", want: Limit{}},
-		{name: "max zero", in: "0 1 example.com", wantErr: "origin allowlist"},
+		{name: "max zero serves only the listed hosts", in: `0 1 /(.*\.)?example\.com/`,
+			wantExempt: []string{`/(.*\.)?example\.com/`}, wantOnly: true},
+		{name: "max zero with two hosts", in: "0 1 example.com www.example.com",
+			wantExempt: []string{"example.com", "www.example.com"}, wantOnly: true},
+		{name: "max zero without hosts", in: "0 1", wantErr: "none is listed"},
 		{name: "period zero", in: "1 0", wantErr: "minutes"},
 		{name: "period too long", in: "1 1441", wantErr: "minutes"},
 		{name: "missing period", in: "50", wantErr: "missing the period"},
@@ -38,15 +43,15 @@ func TestParseCorsAnywhere(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, exempt, err := ParseCorsAnywhere(tt.in)
+			got, err := ParseCorsAnywhere(tt.in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseCorsAnywhere(%q) = %v, %q, %v; want error containing %q", tt.in, got, exempt, err, tt.wantErr)
+					t.Fatalf("ParseCorsAnywhere(%q) = %+v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want || !slices.Equal(exempt, tt.wantExempt) {
-				t.Fatalf("ParseCorsAnywhere(%q) = %v, %q, %v; want %v, %q", tt.in, got, exempt, err, tt.want, tt.wantExempt)
+			if err != nil || got.Origin != tt.want || !slices.Equal(got.Exempt, tt.wantExempt) || got.Only != tt.wantOnly {
+				t.Fatalf("ParseCorsAnywhere(%q) = %+v, %v; want %v, %q, only %v", tt.in, got, err, tt.want, tt.wantExempt, tt.wantOnly)
 			}
 		})
 	}
@@ -57,14 +62,18 @@ func FuzzParseCorsAnywhere(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		l, exempt, err := ParseCorsAnywhere(s)
+		ca, err := ParseCorsAnywhere(s)
 		if err != nil {
 			return
+		}
+		l, exempt := ca.Origin, ca.Exempt
+		if ca.Only && (!l.Off() || len(exempt) == 0) {
+			t.Fatalf("ParseCorsAnywhere(%q) = %+v: a max of 0 must list hosts and limit nothing", s, ca)
 		}
 		if err := l.Validate(); err != nil {
 			t.Fatalf("ParseCorsAnywhere(%q) = %v, which does not validate: %v", s, l, err)
 		}
-		if l.Window%time.Minute != 0 {
+		if !ca.Only && l.Window%time.Minute != 0 {
 			t.Fatalf("ParseCorsAnywhere(%q) window %v is not whole minutes", s, l.Window)
 		}
 		if _, err := compileExempt(exempt); err != nil {
@@ -82,5 +91,39 @@ func TestDefaultLimits(t *testing.T) {
 		if got, err := ParseLimit(in); err != nil || got != want {
 			t.Errorf("ParseLimit(%q) = %v, %v; want %v", in, got, err, want)
 		}
+	}
+}
+
+// TestExemptMatcher: the predicate a max of 0 gives the origin policy reads
+// Origin headers the way cors-anywhere reads them: host without scheme, the
+// whole host matched by a /regex/.
+func TestExemptMatcher(t *testing.T) {
+	match, err := ExemptMatcher([]string{`/(.*\.)?example\.com/`, "localhost:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for origin, want := range map[string]bool{
+		"https://example.com":        true,
+		"http://app.example.com":     true,
+		"https://App.Example.COM":    true,
+		"https://example.com:443":    true,
+		"https://example.com.evil":   false,
+		"https://notexample.com":     false,
+		"http://localhost:8080":      true,
+		"http://localhost":           false,
+		"null":                       false,
+		"":                           false,
+		"https://exa mple.com":       false,
+		"https://example.com/path":   false,
+		"https://evil.test":          false,
+		"https://example.com.:443":   true,
+		"https://sub.example.com:81": false,
+	} {
+		if got := match(origin); got != want {
+			t.Errorf("match(%q) = %v, want %v", origin, got, want)
+		}
+	}
+	if _, err := ExemptMatcher([]string{"/(?!x)/"}); err == nil {
+		t.Error("an entry that does not compile must be an error")
 	}
 }

@@ -33,6 +33,9 @@ type Config struct {
 	LogLevel          slog.Level
 	MetricsAddr       string // a separate listener for /metrics; empty: none
 	Pprof             bool   // serve /debug/pprof/ on the MetricsAddr listener
+	// OnlyOrigins are CORSANYWHERE_RATELIMIT's hosts when its max is 0, the
+	// only origins served (Allow.AllowOriginFunc): for the landing page.
+	OnlyOrigins []string
 	// Effective is every setting's value as applied, by flag name, secrets
 	// redacted: the start-up log line.
 	Effective []slog.Attr
@@ -163,9 +166,19 @@ func settings() []setting {
 		{Flag: "rate-limit", Env: "CORSBRIDGE_RATE_LIMIT", Aliases: []string{"CORSANYWHERE_RATELIMIT"}, Default: ratelimit.DefaultOriginLimit,
 			Usage: "requests per origin: N/duration (60/1m, 1000/1h) or off; cors-anywhere's \"<max> <minutes> [exempt...]\" is read from CORSANYWHERE_RATELIMIT",
 			apply: func(c *Config, v string) (err error) { c.RateLimit.Origin, err = ratelimit.ParseLimit(v); return },
-			applyAlias: func(c *Config, _, v string) (err error) {
-				c.RateLimit.Origin, c.RateLimit.Exempt, err = ratelimit.ParseCorsAnywhere(v)
-				return
+			applyAlias: func(c *Config, _, v string) error {
+				ca, err := ratelimit.ParseCorsAnywhere(v)
+				if err != nil {
+					return err
+				}
+				c.RateLimit.Origin, c.RateLimit.Exempt = ca.Origin, ca.Exempt
+				if ca.Only {
+					// A max of 0 is cors-anywhere's "only these origins":
+					// an origin allowlist in the exempt list's patterns.
+					c.Allow.AllowOriginFunc, err = ratelimit.ExemptMatcher(ca.Exempt)
+					c.OnlyOrigins = ca.Exempt
+				}
+				return err
 			}},
 		{Flag: "client-rate-limit", Env: "CORSBRIDGE_CLIENT_RATE_LIMIT", Default: ratelimit.DefaultClientLimit,
 			Usage: "requests per client IP (IPv6 by /64), stacked with the origin limit: N/duration or off",

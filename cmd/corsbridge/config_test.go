@@ -84,6 +84,15 @@ func TestParseConfigSources(t *testing.T) {
 				expect(t, c.RateLimit.Origin.Window, 3*time.Minute)
 				expect(t, len(c.RateLimit.Exempt), 2)
 			}},
+		{"cors-anywhere max 0 serves only the listed origins", nil, map[string]string{"CORSANYWHERE_RATELIMIT": `0 1 /(.*\.)?example\.com/`},
+			func(t *testing.T, c Config) {
+				expect(t, c.RateLimit.Origin.Off(), true)
+				expect(t, c.Allow.AllowOriginFunc != nil, true)
+				if c.Allow.AllowOriginFunc != nil {
+					expect(t, c.Allow.AllowOriginFunc("https://app.example.com"), true)
+					expect(t, c.Allow.AllowOriginFunc("https://evil.example"), false)
+				}
+			}},
 		{"own rate limit wins over the alias", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "50 3", "CORSBRIDGE_RATE_LIMIT": "5/1s"},
 			func(t *testing.T, c Config) { expect(t, c.RateLimit.Origin.String(), "5/1s") }},
 		{"redis and fail mode", nil, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "CORSBRIDGE_RATE_LIMIT_FAIL": "closed"},
@@ -132,6 +141,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad log format", nil, map[string]string{"CORSBRIDGE_LOG_FORMAT": "xml"}, "CORSBRIDGE_LOG_FORMAT"},
 		{"bad rate limit", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT": "lots"}, "CORSBRIDGE_RATE_LIMIT"},
 		{"bad cors-anywhere rate limit", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "fifty"}, "CORSANYWHERE_RATELIMIT"},
+		{"cors-anywhere max 0 without hosts", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "0 1"}, "none is listed"},
 		{"bad fail mode", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT_FAIL": "ajar"}, "CORSBRIDGE_RATE_LIMIT_FAIL"},
 		{"bad redis url", nil, map[string]string{"REDIS_URL": "mysql://x"}, "REDIS_URL"},
 		{"redis password never echoed", nil, map[string]string{"REDIS_URL": "redis://:hunter2@x:1/0x"}, "REDIS_URL"},

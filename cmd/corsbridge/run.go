@@ -246,6 +246,9 @@ func siteInfo(cfg Config) web.Info {
 		KeysEnabled: cfg.Access.RequireKey || cfg.Access.KeysFile != "" || cfg.RateLimit.RedisURL != "" ||
 			len(cfg.Access.TokenSecrets) > 0,
 	}
+	if len(info.AllowedOrigins) == 0 {
+		info.AllowedOrigins = cfg.OnlyOrigins
+	}
 	for _, p := range cfg.Allow.AllowPrivate {
 		info.AllowPrivate = append(info.AllowPrivate, p.String())
 	}
