@@ -43,18 +43,13 @@ func DefaultRequireHeader() []string { return []string{"Origin", "X-Requested-Wi
 
 // Config is the proxy's behaviour, independent of where it listens.
 type Config struct {
-	MaxRequestBody       int64
-	MaxResponseBody      int64
-	MaxRedirects         int
-	UpstreamTimeout      time.Duration
-	UpstreamIdleTimeout  time.Duration // longest pause inside an upstream response body
-	BodyIdleTimeout      time.Duration // longest pause while a client sends a request body
-	BodyTimeout          time.Duration // longest time a client may take to send a whole request body
+	// Forwarding: body and response limits, redirects, timeouts, the
+	// client-IP headers. TrustedProxyHeader also names the client address
+	// the limits count.
+	proxy.Config
 	CORSMaxAge           time.Duration
 	RequireHeader        []string // empty: no header required
 	PrivateNetworkAccess bool     // answer Chrome's Private Network Access preflights
-	ForwardClientIP      bool     // send X-Forwarded-For with the client's IP
-	TrustedProxyHeader   string   // the one client-IP header a trusted front proxy sets
 	Version              string
 	// ServeMetrics serves /metrics on the proxy's own handler (needs
 	// Deps.Metrics). Off by default: a public instance should not show
@@ -65,21 +60,15 @@ type Config struct {
 // DefaultConfig returns the settings corsbridge runs with when none are given.
 func DefaultConfig() Config {
 	return Config{
-		MaxRequestBody:      DefaultMaxRequestBody,
-		MaxResponseBody:     DefaultMaxResponseBody,
-		MaxRedirects:        DefaultMaxRedirects,
-		UpstreamTimeout:     DefaultUpstreamTimeout,
-		UpstreamIdleTimeout: DefaultUpstreamIdle,
-		BodyIdleTimeout:     DefaultBodyIdleTimeout,
-		BodyTimeout:         DefaultBodyTimeout,
-		CORSMaxAge:          DefaultCORSMaxAge,
-		RequireHeader:       DefaultRequireHeader(),
+		Config:        proxy.DefaultConfig(),
+		CORSMaxAge:    DefaultCORSMaxAge,
+		RequireHeader: DefaultRequireHeader(),
 	}
 }
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
-	if err := c.forwarding().Validate(); err != nil {
+	if err := c.Config.Validate(); err != nil {
 		return err
 	}
 	if c.CORSMaxAge < 0 || c.CORSMaxAge > 24*time.Hour {
@@ -91,21 +80,6 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
-}
-
-// forwarding is the part of Config the forwarder owns.
-func (c Config) forwarding() proxy.Config {
-	return proxy.Config{
-		MaxRequestBody:      c.MaxRequestBody,
-		MaxResponseBody:     c.MaxResponseBody,
-		MaxRedirects:        c.MaxRedirects,
-		UpstreamTimeout:     c.UpstreamTimeout,
-		UpstreamIdleTimeout: c.UpstreamIdleTimeout,
-		BodyIdleTimeout:     c.BodyIdleTimeout,
-		BodyTimeout:         c.BodyTimeout,
-		ForwardClientIP:     c.ForwardClientIP,
-		TrustedProxyHeader:  c.TrustedProxyHeader,
-	}
 }
 
 // Deps is everything New needs. Policy is required; the rest have defaults.
@@ -207,7 +181,7 @@ func New(d Deps) (*Server, error) {
 		s.limiter = limiter
 	}
 	forwarder, err := proxy.New(proxy.Deps{
-		Config:           s.cfg.forwarding(),
+		Config:           s.cfg.Config,
 		Control:          d.Policy.Control,
 		OuterControl:     d.DialControl,
 		LookupHost:       d.LookupHost,
