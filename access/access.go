@@ -10,8 +10,12 @@
 //     and carries its scope, expiry and rate itself: no storage, no lookup.
 //   - Blocks refuse an origin or a target on every instance within a second
 //     or two of being added, without a restart.
+//   - Secrets are upstream APIs' credentials that the proxy adds to the
+//     requests of keys and tokens that name them (Inject), sealed at rest
+//     under CORSBRIDGE_SECRETS_KEY, sent only inside their target pattern
+//     and redacted from everything the proxy relays.
 //
-// Keys and blocks live in a Store (Redis, shared by every instance, or a
+// Keys, blocks and secrets live in a Store (Redis, shared by every instance, or a
 // JSON file). A Guard serves from an immutable snapshot of the store,
 // reloaded in the background when the store's version changes; when the store
 // cannot be read, the last snapshot stays in force.
@@ -24,6 +28,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -55,8 +60,11 @@ type Config struct {
 	// TokenSecrets verify signed tokens (CORSBRIDGE_TOKEN_SECRET, comma
 	// separated): the first signs, every one verifies.
 	TokenSecrets []string
-	// Store holds keys and blocks; nil: none.
+	// Store holds keys, blocks and secrets; nil: none.
 	Store Store
+	// SecretsKey opens the store's secrets (CORSBRIDGE_SECRETS_KEY); nil:
+	// none, and New refuses a store that holds secrets.
+	SecretsKey *Keyring
 	// Logger gets one line per change applied and per change of the store's
 	// availability; nil discards.
 	Logger         *slog.Logger
@@ -81,6 +89,7 @@ type Guard struct {
 	requireKey bool
 	tokens     *verifier
 	store      Store
+	keyring    *Keyring
 	log        *slog.Logger
 	state      atomic.Pointer[state]
 
@@ -95,12 +104,14 @@ type Guard struct {
 // and a short timeout, and then polls it in the background until Close. An
 // unreadable store is logged, not an error: the Guard serves with no keys
 // and no blocks until the store answers (a presented key then gets 503
-// unavailable rather than a misleading 403).
+// unavailable rather than a misleading 403). A store holding a secret that
+// does not open (no SecretsKey, or the wrong one) is an error.
 func New(ctx context.Context, cfg Config) (*Guard, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Guard{requireKey: cfg.RequireKey, store: cfg.Store, log: cfg.Logger, poll: cfg.PollInterval, resync: cfg.ResyncInterval}
+	g := &Guard{requireKey: cfg.RequireKey, store: cfg.Store, keyring: cfg.SecretsKey, log: cfg.Logger,
+		poll: cfg.PollInterval, resync: cfg.ResyncInterval}
 	g.tokens, _ = newVerifier(cfg.TokenSecrets)
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -116,6 +127,11 @@ func New(ctx context.Context, cfg Config) (*Guard, error) {
 		return g, nil
 	}
 	g.reload(ctx, true)
+	if sealed := g.state.Load().sealed; len(sealed) > 0 {
+		// Better no proxy than one that silently sends requests without
+		// the credentials its operator configured.
+		return nil, fmt.Errorf("access: %d secret(s) in the key store cannot be opened: %s", len(sealed), sealed[0])
+	}
 	watchCtx, stop := context.WithCancel(context.Background())
 	g.stop, g.done = stop, make(chan struct{})
 	go g.watch(watchCtx)

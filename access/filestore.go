@@ -20,7 +20,9 @@ import (
 //	  "keys": [{"name": "ci", "sha256": "<hex>", "created": "2026-01-02T03:04:05Z",
 //	            "expires": "2026-02-01T03:04:05Z", "rate": "1000/1h",
 //	            "origins": ["https://app.example.com"], "targets": ["api.example.com/v1/"]}],
-//	  "blocks": {"origins": ["https://evil.example"], "targets": ["bad.example.com"]}
+//	  "blocks": {"origins": ["https://evil.example"], "targets": ["bad.example.com"]},
+//	  "secrets": [{"name": "weather", "target": "https://api.weather.example/v1/",
+//	               "query": "appid", "sealed": "v1.<kid>.<...>", "created": "2026-01-02T03:04:05Z"}]
 //	}
 //
 // Instances poll its modification time and size and reload it when they
@@ -188,6 +190,28 @@ func (s *FileStore) RevokeKey(_ context.Context, name string) error {
 			return fmt.Errorf("key %q: %w", name, ErrNotFound)
 		}
 		d.Keys = slices.Delete(d.Keys, i, i+1)
+		return nil
+	})
+}
+
+func (s *FileStore) SetSecret(_ context.Context, sec Secret) error {
+	return s.update(func(d *Data) error {
+		if i := slices.IndexFunc(d.Secrets, func(x Secret) bool { return x.Name == sec.Name }); i >= 0 {
+			d.Secrets[i] = sec
+			return nil
+		}
+		d.Secrets = append(d.Secrets, sec)
+		return nil
+	})
+}
+
+func (s *FileStore) RemoveSecret(_ context.Context, name string) error {
+	return s.update(func(d *Data) error {
+		i := slices.IndexFunc(d.Secrets, func(x Secret) bool { return x.Name == name })
+		if i < 0 {
+			return fmt.Errorf("secret %q: %w", name, ErrNotFound)
+		}
+		d.Secrets = slices.Delete(d.Secrets, i, i+1)
 		return nil
 	})
 }

@@ -21,6 +21,7 @@ type Grant struct {
 	origins *allowlist.OriginSet // nil: any origin
 	targets *allowlist.TargetSet // nil: any target
 	token   bool
+	secrets []string // names of the secrets it may send, sorted
 }
 
 // check applies the grant's expiry and scope to one request.

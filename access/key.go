@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/corsbridge/corsbridge/allowlist"
@@ -40,6 +41,13 @@ type Key struct {
 	Rate    string   `json:"rate"`
 	Origins []string `json:"origins,omitempty"` // origin patterns it works from; empty: any
 	Targets []string `json:"targets,omitempty"` // target patterns it works for; empty: any
+	Secrets []string `json:"secrets,omitempty"` // names of the secrets its requests may send
+}
+
+// Validate reports a key the proxy would skip.
+func (k Key) Validate() error {
+	_, err := k.compile()
+	return err
 }
 
 // NewKey makes a key with a fresh random secret and returns both; the secret
@@ -112,6 +120,9 @@ func (k Key) compile() (compiledKey, error) {
 			return compiledKey{}, fmt.Errorf("key %q: %w", k.Name, err)
 		}
 	}
+	if g.secrets, err = secretNames(k.Secrets); err != nil {
+		return compiledKey{}, fmt.Errorf("key %q: %w", k.Name, err)
+	}
 	ck.grant = g
 	return ck, nil
 }
@@ -135,6 +146,23 @@ func secretHash(secret string) ([sha256.Size]byte, error) {
 		}
 	}
 	return sha256.Sum256([]byte(secret)), nil
+}
+
+// secretNames checks the secret names a key or token grants and sorts them,
+// so a grant sends its secrets in one order on every instance.
+func secretNames(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out := slices.Clone(names)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	for _, n := range out {
+		if err := ValidName(n); err != nil {
+			return nil, fmt.Errorf("secret: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func isBase64URL(c byte) bool {

@@ -51,7 +51,7 @@ func redisClient(t *testing.T, url string) redis.UniversalClient {
 
 func flushAccess(t *testing.T, c redis.UniversalClient) {
 	t.Helper()
-	if err := c.Del(t.Context(), redisKeys, redisOriginBlocks, redisTargetBlocks, redisVersion).Err(); err != nil {
+	if err := c.Del(t.Context(), redisKeys, redisOriginBlocks, redisTargetBlocks, redisSecrets, redisVersion).Err(); err != nil {
 		t.Fatal(err)
 	}
 }

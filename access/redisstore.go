@@ -16,6 +16,7 @@ const (
 	redisKeys         = "{corsbridge:access}:keys"          // hash: key name -> Key as JSON
 	redisOriginBlocks = "{corsbridge:access}:blocks:origin" // set of patterns
 	redisTargetBlocks = "{corsbridge:access}:blocks:target" // set of patterns
+	redisSecrets      = "{corsbridge:access}:secrets"       // hash: secret name -> Secret as JSON (value sealed)
 	redisVersion      = "{corsbridge:access}:version"       // INCR on every change
 )
 
@@ -41,9 +42,11 @@ func (s *RedisStore) Load(ctx context.Context) (Data, string, error) {
 	var version *redis.StringCmd
 	var keys *redis.MapStringStringCmd
 	var origins, targets *redis.StringSliceCmd
+	var secrets *redis.MapStringStringCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		version = p.Get(ctx, redisVersion)
 		keys = p.HGetAll(ctx, redisKeys)
+		secrets = p.HGetAll(ctx, redisSecrets)
 		origins = p.SMembers(ctx, redisOriginBlocks)
 		targets = p.SMembers(ctx, redisTargetBlocks)
 		return nil
@@ -74,7 +77,54 @@ func (s *RedisStore) Load(ctx context.Context) (Data, string, error) {
 	}
 	d.Blocks.Origins = sorted(origins.Val())
 	d.Blocks.Targets = sorted(targets.Val())
+	d.Secrets = loadSecrets(secrets.Val())
 	return d, v, nil
+}
+
+func loadSecrets(m map[string]string) []Secret {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []Secret
+	for _, name := range names {
+		var s Secret
+		if err := json.Unmarshal([]byte(m[name]), &s); err != nil || s.Name != name {
+			s = Secret{Name: name} // reported as invalid, as a broken key is
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (s *RedisStore) SetSecret(ctx context.Context, sec Secret) error {
+	data, err := json.Marshal(sec)
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, redisSecrets, sec.Name, data)
+		p.Incr(ctx, redisVersion)
+		return nil
+	})
+	return err
+}
+
+func (s *RedisStore) RemoveSecret(ctx context.Context, name string) error {
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.HDel(ctx, redisSecrets, name)
+		p.Incr(ctx, redisVersion)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n.Val() == 0 {
+		return fmt.Errorf("secret %q: %w", name, ErrNotFound)
+	}
+	return nil
 }
 
 func sorted(s []string) []string {

@@ -6,11 +6,22 @@ import (
 	"slices"
 )
 
-// Data is everything a store holds: the keys (hashed) and the blocks. It is
-// also the keys file's format.
+// Data is everything a store holds: the keys (hashed), the blocks and the
+// secrets (sealed). It is also the keys file's format.
 type Data struct {
-	Keys   []Key  `json:"keys"`
-	Blocks Blocks `json:"blocks"`
+	Keys    []Key    `json:"keys"`
+	Blocks  Blocks   `json:"blocks"`
+	Secrets []Secret `json:"secrets,omitempty"`
+}
+
+// SecretNamed returns the secret called name.
+func (d Data) SecretNamed(name string) (Secret, bool) {
+	for _, s := range d.Secrets {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Secret{}, false
 }
 
 // KeyNamed returns the key called name.
@@ -30,14 +41,19 @@ type state struct {
 	version string // the store's version it was loaded at
 	keys    map[[sha256.Size]byte]*Grant
 	blocks  compiledBlocks
-	data    Data     // as loaded, valid entries only, for the next diff
-	invalid []string // entries skipped, for logging once
+	secrets map[string]*secret // opened, by name
+	data    Data               // as loaded, valid entries only, for the next diff
+	invalid []string           // entries skipped, for logging once
+	// sealed counts the secrets that did not open: the server refuses to
+	// start with any (no key, or the wrong one).
+	sealed []string
 }
 
 var emptyState = &state{}
 
-// compileState compiles d; invalid keys and blocks are skipped and listed.
-func compileState(d Data, version string) *state {
+// compileState compiles d, opening its secrets with kr; invalid keys, blocks
+// and secrets are skipped and listed.
+func compileState(d Data, version string, kr *Keyring) *state {
 	st := &state{loaded: true, version: version, keys: make(map[[sha256.Size]byte]*Grant, len(d.Keys))}
 	names := map[string]bool{}
 	for _, k := range d.Keys {
@@ -54,6 +70,7 @@ func compileState(d Data, version string) *state {
 		st.keys[ck.hash] = ck.grant
 		st.data.Keys = append(st.data.Keys, k)
 	}
+	st.compileSecrets(d.Secrets, kr)
 	var errs []error
 	st.blocks, errs = compileBlocks(d.Blocks)
 	for _, err := range errs {
@@ -78,9 +95,11 @@ func compileState(d Data, version string) *state {
 func logChanges(log *slog.Logger, old, st *state) {
 	if !old.loaded {
 		log.Info("access: keys and blocks loaded",
-			"keys", len(st.data.Keys), "origin_blocks", len(st.data.Blocks.Origins), "target_blocks", len(st.data.Blocks.Targets))
+			"keys", len(st.data.Keys), "origin_blocks", len(st.data.Blocks.Origins), "target_blocks", len(st.data.Blocks.Targets),
+			"secrets", len(st.data.Secrets))
 		return
 	}
+	logSecretChanges(log, old, st)
 	for _, k := range st.data.Keys {
 		prev, ok := old.data.KeyNamed(k.Name)
 		switch {
@@ -109,7 +128,51 @@ func logChanges(log *slog.Logger, old, st *state) {
 	}
 }
 
+func (st *state) compileSecrets(list []Secret, kr *Keyring) {
+	for _, s := range list {
+		c, err := s.compile(kr)
+		switch {
+		case err != nil:
+			st.invalid = append(st.invalid, err.Error())
+			st.sealed = append(st.sealed, err.Error())
+			continue
+		case st.secrets[s.Name] != nil:
+			st.invalid = append(st.invalid, "secret "+s.Name+" is listed twice")
+			continue
+		}
+		if st.secrets == nil {
+			st.secrets = map[string]*secret{}
+		}
+		st.secrets[s.Name] = c
+		st.data.Secrets = append(st.data.Secrets, s)
+	}
+}
+
+// logSecretChanges logs secrets set, changed (a new value, target or
+// header) and removed, by name only.
+func logSecretChanges(log *slog.Logger, old, st *state) {
+	for _, s := range st.data.Secrets {
+		prev, ok := old.data.SecretNamed(s.Name)
+		switch {
+		case !ok:
+			log.Info("access: secret added", "secret", s.Name)
+		case !sameSecret(prev, s):
+			log.Info("access: secret changed", "secret", s.Name)
+		}
+	}
+	for _, s := range old.data.Secrets {
+		if _, ok := st.data.SecretNamed(s.Name); !ok {
+			log.Info("access: secret removed", "secret", s.Name)
+		}
+	}
+}
+
+func sameSecret(a, b Secret) bool {
+	return a.Name == b.Name && a.Target == b.Target && a.Header == b.Header && a.Query == b.Query &&
+		a.Sealed == b.Sealed && a.Created.Equal(b.Created)
+}
+
 func sameKey(a, b Key) bool {
 	return a.Name == b.Name && a.SHA256 == b.SHA256 && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) &&
-		a.Rate == b.Rate && slices.Equal(a.Origins, b.Origins) && slices.Equal(a.Targets, b.Targets)
+		a.Rate == b.Rate && slices.Equal(a.Origins, b.Origins) && slices.Equal(a.Targets, b.Targets) && slices.Equal(a.Secrets, b.Secrets)
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// Store holds keys and blocks where every instance can read them: Redis
+// Store holds keys, blocks and sealed secrets where every instance can read them: Redis
 // (RedisStore) or a JSON file (FileStore). Instances poll Version, which is
 // cheap, and Load only when it changes; the admin commands write.
 type Store interface {
@@ -21,6 +21,11 @@ type Store interface {
 	AddBlock(ctx context.Context, kind Kind, pattern string) error
 	// RemoveBlock lifts a block; ErrNotFound if there is none.
 	RemoveBlock(ctx context.Context, kind Kind, pattern string) error
+	// SetSecret stores s, replacing a secret of the same name.
+	SetSecret(ctx context.Context, s Secret) error
+	// RemoveSecret deletes the secret called name; ErrNotFound if there is
+	// none.
+	RemoveSecret(ctx context.Context, name string) error
 }
 
 var (

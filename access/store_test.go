@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,37 @@ func storeContract(t *testing.T, s Store) {
 	d, _, err = s.Load(ctx)
 	if err != nil || len(d.Keys) != 0 || len(d.Blocks.Origins) != 0 || len(d.Blocks.Targets) != 1 {
 		t.Fatalf("after revoking and unblocking: %+v %v", d, err)
+	}
+	secretsContract(t, s)
+}
+
+// secretsContract: set creates or replaces, remove deletes once, and the
+// store holds the value sealed only.
+func secretsContract(t *testing.T, s Store) {
+	ctx := context.Background()
+	kr := mustKeyring(t, sealKeyA)
+	first := mustSecret(t, kr, "weather", "api.weather.example", "", "appid", "first-value")
+	second := mustSecret(t, kr, "weather", "api.weather.example/v2/", "X-Api-Key", "", "second-value")
+	for _, sec := range []Secret{first, second} {
+		if err := s.SetSecret(ctx, sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, _, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := d.SecretNamed("weather"); !ok || len(d.Secrets) != 1 || !sameSecret(got, second) {
+		t.Fatalf("secrets after two sets: %+v", d.Secrets)
+	}
+	if strings.Contains(fmt.Sprint(d), "second-value") {
+		t.Fatalf("the store holds the value in clear: %+v", d.Secrets)
+	}
+	if err := s.RemoveSecret(ctx, "weather"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveSecret(ctx, "weather"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removing twice: %v", err)
 	}
 }
 

@@ -56,6 +56,7 @@ type Claims struct {
 	Expires int64    `json:"e"` // Unix seconds
 	Rate    string   `json:"r"` // its own limit, never "off"
 	Issued  int64    `json:"i,omitempty"`
+	Secrets []string `json:"s,omitempty"` // names of the secrets its requests may send
 }
 
 // compile validates c and builds the grant it describes.
@@ -92,7 +93,11 @@ func (c Claims) compile() (*Grant, error) {
 	if limit.Off() {
 		return nil, errors.New(`rate: a token needs a limit, not "off": the limit is what bounds a token anyone can read`)
 	}
-	return &Grant{Limit: limit, expires: time.Unix(c.Expires, 0), origins: origins, targets: targets, token: true}, nil
+	secrets, err := secretNames(c.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	return &Grant{Limit: limit, expires: time.Unix(c.Expires, 0), origins: origins, targets: targets, token: true, secrets: secrets}, nil
 }
 
 // SecretID is the key id of a token secret: the first 6 bytes of a SHA-256

@@ -51,7 +51,7 @@ func (g *Guard) reload(ctx context.Context, full bool) bool {
 		return false
 	}
 	g.available()
-	st := compileState(d, v)
+	st := compileState(d, v, g.keyring)
 	if !slices.Equal(st.invalid, old.invalid) {
 		for _, why := range st.invalid {
 			g.log.Error("access: skipping an invalid entry in the key store", "error", why)
