@@ -234,3 +234,19 @@ func (t secretTarget) match(u *url.URL) bool {
 	}
 	return port == t.port && t.hosts.Match(u)
 }
+
+// Check reports whether kr opens s and s is one the proxy would send, for
+// `admin secrets list`; the value itself is dropped.
+func (s Secret) Check(kr *Keyring) error {
+	_, err := s.compile(kr)
+	return err
+}
+
+// KeyID names the key s was sealed with; "" when Sealed is malformed.
+func (s Secret) KeyID() string {
+	parts := strings.Split(s.Sealed, ".")
+	if len(parts) != 3 || parts[0] != sealVersion {
+		return ""
+	}
+	return parts[1]
+}

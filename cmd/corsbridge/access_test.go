@@ -21,7 +21,7 @@ import (
 func admin(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), append([]string{"admin"}, args...), envOf(env), &out, &errOut); err != nil {
+	if err := run(context.Background(), append([]string{"admin"}, args...), envOf(env), nil, &out, &errOut); err != nil {
 		t.Fatalf("admin %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 	}
 	return strings.TrimSpace(out.String())
@@ -137,7 +137,7 @@ func TestAccessKeysFile(t *testing.T) {
 		"CORSBRIDGE_REQUIRE_KEY":   "true",
 	}
 	// The server refuses to start on a keys file that is not there.
-	err := run(context.Background(), []string{"--addr", "127.0.0.1:0"}, envOf(env), io.Discard, io.Discard)
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0"}, envOf(env), nil, io.Discard, io.Discard)
 	var usage *usageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "CORSBRIDGE_KEYS_FILE") {
 		t.Fatalf("missing keys file: %v", err)
@@ -184,7 +184,7 @@ func TestTokenSubcommand(t *testing.T) {
 	const oldSecret, newSecret = "old-token-secret-0123456789abcdefghij", "new-token-secret-0123456789abcdefghij"
 	sign := func(secrets string, args ...string) string {
 		var out bytes.Buffer
-		err := run(context.Background(), append([]string{"token"}, args...), envOf(map[string]string{"CORSBRIDGE_TOKEN_SECRET": secrets}), &out, io.Discard)
+		err := run(context.Background(), append([]string{"token"}, args...), envOf(map[string]string{"CORSBRIDGE_TOKEN_SECRET": secrets}), nil, &out, io.Discard)
 		if err != nil {
 			t.Fatalf("token %v: %v", args, err)
 		}
@@ -244,13 +244,13 @@ func TestTokenSubcommand(t *testing.T) {
 		"stray":       {"--origin", "https://demo.example", "--target", "api.example.com", "extra"},
 		"unknown flg": {"--nope"},
 	} {
-		err := run(context.Background(), append([]string{"token"}, args...), envOf(map[string]string{"CORSBRIDGE_TOKEN_SECRET": newSecret}), io.Discard, io.Discard)
+		err := run(context.Background(), append([]string{"token"}, args...), envOf(map[string]string{"CORSBRIDGE_TOKEN_SECRET": newSecret}), nil, io.Discard, io.Discard)
 		var usage *usageError
 		if !errors.As(err, &usage) {
 			t.Errorf("%s: %v, want a usage error", name, err)
 		}
 	}
-	err := run(context.Background(), []string{"token", "--origin", "https://demo.example", "--target", "a.example"}, envOf(nil), io.Discard, io.Discard)
+	err := run(context.Background(), []string{"token", "--origin", "https://demo.example", "--target", "a.example"}, envOf(nil), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "CORSBRIDGE_TOKEN_SECRET") {
 		t.Errorf("without a secret: %v", err)
 	}
@@ -306,7 +306,7 @@ func TestAccessConfigAndAdminErrors(t *testing.T) {
 		{"unblock a missing block", fileEnv, []string{"unblock", "origin", "a.example"}, false},
 		{"bad redis url", map[string]string{"REDIS_URL": "mysql://x"}, []string{"keys", "list"}, true},
 	} {
-		err := run(context.Background(), append([]string{"admin"}, tc.args...), envOf(tc.env), io.Discard, io.Discard)
+		err := run(context.Background(), append([]string{"admin"}, tc.args...), envOf(tc.env), nil, io.Discard, io.Discard)
 		var usage *usageError
 		if err == nil || errors.As(err, &usage) != tc.usage {
 			t.Errorf("%s: %v (usage error: %v)", tc.name, err, tc.usage)
@@ -314,13 +314,13 @@ func TestAccessConfigAndAdminErrors(t *testing.T) {
 	}
 	// Adding the same name twice fails; blocking twice is not an error.
 	admin(t, fileEnv, "keys", "add", "--name", "dup")
-	if err := run(context.Background(), []string{"admin", "keys", "add", "--name", "dup"}, envOf(fileEnv), io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"admin", "keys", "add", "--name", "dup"}, envOf(fileEnv), nil, io.Discard, io.Discard); err == nil {
 		t.Error("a second key with the same name")
 	}
 	admin(t, fileEnv, "block", "origin", "a.example")
 	admin(t, fileEnv, "block", "origin", "a.example")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"admin", "-h"}, envOf(nil), &out, io.Discard); err != nil || !strings.Contains(out.String(), "keys revoke NAME") {
+	if err := run(context.Background(), []string{"admin", "-h"}, envOf(nil), nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "keys revoke NAME") {
 		t.Errorf("admin -h: %v\n%s", err, out.String())
 	}
 }

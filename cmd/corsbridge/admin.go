@@ -17,17 +17,24 @@ import (
 
 const adminUsage = `Usage: corsbridge admin [--redis-url URL | --keys-file PATH] COMMAND
 
-Manages access keys and run-time blocks where every instance reads them: in
-Redis (REDIS_URL), or in the keys file (CORSBRIDGE_KEYS_FILE) when one is
-set. Instances apply a change within a few seconds, without a restart.
+Manages access keys, run-time blocks and upstream secrets where every
+instance reads them: in Redis (REDIS_URL), or in the keys file
+(CORSBRIDGE_KEYS_FILE) when one is set. Instances apply a change within a few
+seconds, without a restart.
 
-  keys add --name NAME [--expires 720h] [--rate 1000/1h] [--origin P]... [--target P]...
+  keys add --name NAME [--expires 720h] [--rate 1000/1h] [--origin P]... [--target P]... [--secret S]...
                                   add a key and print its secret, once
   keys list                       list keys (never their secrets)
   keys revoke NAME                revoke a key
   block origin|target PATTERN     refuse an origin (403 origin_blocked) or a target (403 target_blocked)
   unblock origin|target PATTERN   lift a block
   blocks list                     list blocks
+  secrets set NAME --target [https://]HOST[:PORT][/PATH/] (--header H | --query P)
+                                  store an upstream API's credential, read from standard input and
+                                  sealed with CORSBRIDGE_SECRETS_KEY; keys and tokens with --secret NAME
+                                  have the proxy send it to that target, and nowhere else
+  secrets list                    list secrets (never their values)
+  secrets remove NAME             remove a secret
 
 `
 
@@ -35,7 +42,7 @@ set. Instances apply a change within a few seconds, without a restart.
 const adminTimeout = 10 * time.Second
 
 // runAdmin is `corsbridge admin`.
-func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("corsbridge admin", adminUsage, stdout)
 	redisURL := fs.String("redis-url", getenv("REDIS_URL"), "Redis holding keys and blocks (default $REDIS_URL)")
 	keysFile := fs.String("keys-file", getenv("CORSBRIDGE_KEYS_FILE"), "keys file, used instead of Redis when set (default $CORSBRIDGE_KEYS_FILE)")
@@ -43,9 +50,12 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	name := fs.String("name", "", "keys add: the key's name (letters, digits, '.', '_', '-')")
 	expires := fs.String("expires", "", "keys add: lifetime (720h) or an RFC 3339 time; empty: never")
 	rate := fs.String("rate", access.DefaultKeyRate, `keys add: the key's own limit, N/duration or "off"`)
-	var origins, targets listFlag
+	var origins, targets, secrets listFlag
 	fs.Var(&origins, "origin", "keys add: an origin the key works from; repeatable; none: any")
-	fs.Var(&targets, "target", "keys add: a target pattern the key works for; repeatable; none: any")
+	fs.Var(&targets, "target", "keys add: a target pattern the key works for; repeatable; none: any. secrets set: where the secret may go")
+	fs.Var(&secrets, "secret", "keys add: a secret (admin secrets set) the proxy sends for the key's requests to its target; repeatable")
+	header := fs.String("header", "", "secrets set: send the secret as this request header")
+	query := fs.String("query", "", "secrets set: send the secret as this query parameter")
 	cmd, err := parseInterleaved(fs, args)
 	if err != nil {
 		return helpOrUsage(fs, err)
@@ -65,7 +75,10 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	verb := strings.Join(cmd[:min(2, len(cmd))], " ")
 	switch {
 	case verb == "keys add" && len(cmd) == 2:
-		return adminAddKey(ctx, store, *name, *expires, *rate, origins, targets, stdout, stderr)
+		if err := checkGrantedSecrets(ctx, store, secrets); err != nil {
+			return err
+		}
+		return adminAddKey(ctx, store, keySpec{*name, *expires, *rate, origins, targets, secrets}, stdout, stderr)
 	case verb == "keys list" && len(cmd) == 2:
 		return adminListKeys(ctx, store, stdout)
 	case verb == "keys revoke" && len(cmd) == 3:
@@ -78,6 +91,16 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return adminBlock(ctx, store, cmd[0] == "block", cmd[1], cmd[2], stderr)
 	case verb == "blocks list" && len(cmd) == 2:
 		return adminListBlocks(ctx, store, stdout)
+	case verb == "secrets set" && len(cmd) == 3:
+		return adminSetSecret(ctx, store, getenv, stdin, cmd[2], targets, *header, *query, stderr)
+	case verb == "secrets list" && len(cmd) == 2:
+		return adminListSecrets(ctx, store, getenv, stdout)
+	case verb == "secrets remove" && len(cmd) == 3:
+		if err := store.RemoveSecret(ctx, cmd[2]); err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		fmt.Fprintf(stderr, "removed secret %q\n", cmd[2])
+		return nil
 	}
 	return &usageError{fmt.Errorf("admin: unknown command %q; see corsbridge admin -h", strings.Join(cmd, " "))}
 }
@@ -103,7 +126,14 @@ func adminStore(redisURL, keysFile string) (access.Store, func(), error) {
 	return nil, nil, &usageError{errors.New("admin: set REDIS_URL or CORSBRIDGE_KEYS_FILE (or --redis-url, --keys-file) to the store the instances read")}
 }
 
-func adminAddKey(ctx context.Context, store access.Store, name, expires, rate string, origins, targets []string, stdout, stderr io.Writer) error {
+// keySpec is `keys add`'s flags.
+type keySpec struct {
+	name, expires, rate       string
+	origins, targets, secrets []string
+}
+
+func adminAddKey(ctx context.Context, store access.Store, spec keySpec, stdout, stderr io.Writer) error {
+	name, expires := spec.name, spec.expires
 	if name == "" {
 		return &usageError{errors.New("admin: keys add needs --name")}
 	}
@@ -118,7 +148,11 @@ func adminAddKey(ctx context.Context, store access.Store, name, expires, rate st
 			return &usageError{fmt.Errorf("admin: --expires %q: want a positive duration (720h) or a future RFC 3339 time", expires)}
 		}
 	}
-	k, secret, err := access.NewKey(name, exp, rate, origins, targets, now)
+	k, secret, err := access.NewKey(name, exp, spec.rate, spec.origins, spec.targets, now)
+	if err == nil {
+		k.Secrets = spec.secrets
+		err = k.Validate()
+	}
 	if err != nil {
 		return &usageError{fmt.Errorf("admin: %w", err)}
 	}
@@ -137,14 +171,14 @@ func adminListKeys(ctx context.Context, store access.Store, stdout io.Writer) er
 		return fmt.Errorf("admin: %w", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCREATED\tEXPIRES\tRATE\tORIGINS\tTARGETS")
+	fmt.Fprintln(tw, "NAME\tCREATED\tEXPIRES\tRATE\tORIGINS\tTARGETS\tSECRETS")
 	now := time.Now()
 	for _, k := range d.Keys {
 		exp := orNever(k.Expires)
 		if !k.Expires.IsZero() && !now.Before(k.Expires) {
 			exp += " (expired)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Created.UTC().Format(time.RFC3339), exp, k.Rate, orAny(k.Origins), orAny(k.Targets))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Created.UTC().Format(time.RFC3339), exp, k.Rate, orAny(k.Origins), orAny(k.Targets), orNone(k.Secrets))
 	}
 	return tw.Flush()
 }
@@ -194,6 +228,13 @@ func orNever(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "-"
+	}
+	return strings.Join(list, ",")
 }
 
 func orAny(list []string) string {

@@ -48,6 +48,9 @@ type AccessConfig struct {
 	RequireKey   bool
 	KeysFile     string
 	TokenSecrets []string // the first signs, all verify
+	// SecretsKey opens the secrets in the store (CORSBRIDGE_SECRETS_KEY);
+	// nil: none, and a store holding secrets stops start-up.
+	SecretsKey *access.Keyring
 }
 
 // MetricsEnabled: metrics are recorded only when something can scrape them.
@@ -216,6 +219,9 @@ func settings() []setting {
 				c.Access.TokenSecrets = splitSecrets(v)
 				return access.Config{TokenSecrets: c.Access.TokenSecrets}.Validate()
 			}},
+		{Flag: "secrets-key", Env: "CORSBRIDGE_SECRETS_KEY", Default: "", Secret: true, redact: redactAll,
+			Usage: "keys that seal and open the upstream secrets in the key store: 32 bytes in base64 each (openssl rand -base64 32), comma separated; the first seals, every one opens; prefer the environment to the flag",
+			apply: func(c *Config, v string) (err error) { c.Access.SecretsKey, err = access.ParseKeyring(v); return }},
 		{Flag: "shutdown-grace", Env: "CORSBRIDGE_SHUTDOWN_GRACE", Default: "20s",
 			Usage: "on SIGTERM/SIGINT, how long in-flight requests may take to finish",
 			apply: func(c *Config, v string) (err error) { c.ShutdownGrace, err = time.ParseDuration(v); return }},
@@ -387,7 +393,7 @@ func writeHelp(w io.Writer, all []setting) {
 		"  corsbridge --version      print the version\n"+
 		"  corsbridge healthcheck    probe /healthz of the configured address; exit 0 if healthy, 1 if not\n"+
 		"  corsbridge token ...      sign a demo token with CORSBRIDGE_TOKEN_SECRET (corsbridge token -h)\n"+
-		"  corsbridge admin ...      add and revoke keys, block origins and targets (corsbridge admin -h)\n\n")
+		"  corsbridge admin ...      add and revoke keys, block origins and targets, store upstream secrets (corsbridge admin -h)\n\n")
 	for _, s := range all {
 		def := s.Default
 		if def == "" {

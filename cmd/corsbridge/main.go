@@ -29,7 +29,7 @@ func main() {
 	// SIGINT and SIGTERM alike: Fly.io stops machines with SIGINT, most other
 	// platforms with SIGTERM. Both start a graceful drain.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corsbridge:", err)

@@ -38,7 +38,7 @@ func getBody(t *testing.T, url string) (int, string) {
 
 func TestRunVersion(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--version"}, envOf(nil), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"--version"}, envOf(nil), nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.TrimSpace(out.String()); got == "" || got != versionString() || strings.Contains(got, "\n") {
@@ -111,7 +111,7 @@ func TestHealthcheckSubcommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := run(context.Background(), tt.args, envOf(tt.env), &out, io.Discard); err != nil {
+			if err := run(context.Background(), tt.args, envOf(tt.env), nil, &out, io.Discard); err != nil {
 				t.Fatalf("healthcheck: %v", err)
 			}
 			if !strings.HasPrefix(out.String(), "ok: http://") {
@@ -127,7 +127,7 @@ func TestHealthcheckSubcommand(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	err = run(context.Background(), []string{"healthcheck", "--addr", closed}, envOf(nil), io.Discard, io.Discard)
+	err = run(context.Background(), []string{"healthcheck", "--addr", closed}, envOf(nil), nil, io.Discard, io.Discard)
 	var usage *usageError
 	if err == nil || errors.As(err, &usage) {
 		t.Errorf("healthcheck of a closed port: %v, want a plain error", err)
@@ -142,7 +142,7 @@ func TestHealthcheckSubcommand(t *testing.T) {
 	}
 	go func() { _ = sick.Serve(ln) }()
 	defer sick.Close()
-	err = run(context.Background(), []string{"healthcheck", "--addr", ln.Addr().String()}, envOf(nil), io.Discard, io.Discard)
+	err = run(context.Background(), []string{"healthcheck", "--addr", ln.Addr().String()}, envOf(nil), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("healthcheck of a 503: %v", err)
 	}
@@ -246,7 +246,7 @@ func TestRunPprof(t *testing.T) {
 		}
 	})
 	t.Run("needs the metrics listener", func(t *testing.T) {
-		err := run(context.Background(), []string{"--pprof"}, envOf(nil), io.Discard, io.Discard)
+		err := run(context.Background(), []string{"--pprof"}, envOf(nil), nil, io.Discard, io.Discard)
 		var usage *usageError
 		if !errors.As(err, &usage) || !strings.Contains(err.Error(), "CORSBRIDGE_METRICS_ADDR") {
 			t.Errorf("--pprof alone: %v, want a usage error naming CORSBRIDGE_METRICS_ADDR", err)

@@ -28,7 +28,7 @@ import (
 // run is the whole program: parse configuration, listen, serve until ctx is
 // done, then drain. main only supplies the process's real arguments,
 // environment and streams, so tests can run the binary in-process.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "healthcheck":
@@ -36,7 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "token":
 			return runToken(args[1:], getenv, stdout, stderr)
 		case "admin":
-			return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+			return runAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
 		}
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
@@ -175,7 +175,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // newGuard builds the access guard: keys and blocks from the keys file when
 // one is set, else from Redis when there is one; tokens from the secrets.
 func newGuard(ctx context.Context, cfg AccessConfig, rdb redis.UniversalClient, logger *slog.Logger) (*access.Guard, error) {
-	gc := access.Config{RequireKey: cfg.RequireKey, TokenSecrets: cfg.TokenSecrets, Logger: logger}
+	gc := access.Config{RequireKey: cfg.RequireKey, TokenSecrets: cfg.TokenSecrets, SecretsKey: cfg.SecretsKey, Logger: logger}
 	switch {
 	case cfg.KeysFile != "":
 		store, err := access.OpenFileStore(cfg.KeysFile)

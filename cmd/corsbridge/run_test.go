@@ -38,7 +38,7 @@ func start(t *testing.T, env map[string]string, args ...string) *instance {
 	logs := &logbuf.Buffer{}
 	inst := &instance{logs: logs, cancel: cancel, done: make(chan error, 1)}
 	args = append([]string{"--addr", "127.0.0.1:0", "--shutdown-grace", "5s"}, args...)
-	go func() { inst.done <- run(ctx, args, envOf(env), io.Discard, logs) }()
+	go func() { inst.done <- run(ctx, args, envOf(env), nil, io.Discard, logs) }()
 	t.Cleanup(func() { inst.stop(t) })
 
 	deadline := time.Now().Add(10 * time.Second)
@@ -267,7 +267,7 @@ func syncLog(t *testing.T, inst *instance) {
 }
 
 func TestRunBadConfigIsUsageError(t *testing.T) {
-	err := run(context.Background(), []string{"--max-redirects", "many"}, envOf(nil), io.Discard, io.Discard)
+	err := run(context.Background(), []string{"--max-redirects", "many"}, envOf(nil), nil, io.Discard, io.Discard)
 	var usage *usageError
 	if !errors.As(err, &usage) {
 		t.Fatalf("err = %v, want a usage error (exit status 2)", err)
@@ -276,7 +276,7 @@ func TestRunBadConfigIsUsageError(t *testing.T) {
 
 func TestRunHelp(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--help"}, envOf(nil), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"--help"}, envOf(nil), nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "CORSBRIDGE_MAX_REDIRECTS") {

@@ -11,7 +11,7 @@ import (
 	"github.com/corsbridge/corsbridge/ratelimit"
 )
 
-const tokenUsage = `Usage: corsbridge token --origin ORIGIN --target PATTERN [--ttl 24h] [--rate 100/1h]
+const tokenUsage = `Usage: corsbridge token --origin ORIGIN --target PATTERN [--ttl 24h] [--rate 100/1h] [--secret NAME]...
 
 Prints a demo token signed with the first secret of CORSBRIDGE_TOKEN_SECRET.
 It works only from its origins, only for its targets, until it expires and
@@ -26,6 +26,8 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	var origins, targets listFlag
 	fs.Var(&origins, "origin", "origin the token works from (https://demo.example, https://*.demo.example); repeatable")
 	fs.Var(&targets, "target", "target pattern it works for (api.example.com/v1/*, *.example.com); repeatable")
+	var grantSecrets listFlag
+	fs.Var(&grantSecrets, "secret", "a secret (corsbridge admin secrets set) the proxy sends for the token's requests to that secret's target; repeatable")
 	ttl := fs.Duration("ttl", access.DefaultTokenTTL, "how long the token works")
 	rate := fs.String("rate", access.DefaultTokenRate, "its own rate limit, N/duration")
 	positional, err := parseInterleaved(fs, args)
@@ -54,6 +56,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		Expires: expires.Unix(),
 		Rate:    limit.String(),
 		Issued:  now.Unix(),
+		Secrets: grantSecrets,
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("token: %w", err)}
@@ -61,5 +64,8 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fmt.Fprintln(stdout, tok)
 	fmt.Fprintf(stderr, "token: from %s, for %s, at %s, until %s (logged and counted as %s)\n",
 		strings.Join(origins, " "), strings.Join(targets, " "), limit, expires.UTC().Format(time.RFC3339), access.TokenID(tok))
+	if len(grantSecrets) > 0 {
+		fmt.Fprintf(stderr, "token: the proxy sends the secrets %s with its requests, each to its own target only\n", strings.Join(grantSecrets, " "))
+	}
 	return nil
 }
