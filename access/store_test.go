@@ -173,7 +173,10 @@ func TestFileReload(t *testing.T) {
 	// A broken file keeps the last keys, and says so once.
 	path := store.path
 	good, _ := os.ReadFile(path)
-	if err := os.WriteFile(path, []byte("{broken"), 0o600); err != nil {
+	// Written through a rename, as the admin commands write: os.WriteFile
+	// truncates first, and an instance polling in between reads an empty
+	// file, which is a valid empty store.
+	if err := writeAtomic(path, []byte("{broken")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 3*time.Second, func() string {
@@ -185,7 +188,7 @@ func TestFileReload(t *testing.T) {
 	if got := authorize(secret, ""); got != "ok" {
 		t.Errorf("with the file broken: %s, want the last keys kept", got)
 	}
-	if err := os.WriteFile(path, good, 0o600); err != nil {
+	if err := writeAtomic(path, good); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.RevokeKey(ctx, "ci"); err != nil {
