@@ -30,7 +30,7 @@ func TestRedisURLPasswordNeverShown(t *testing.T) {
 				var out, errOut bytes.Buffer
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel() // start and stop at once: only start-up matters here
-				err := run(ctx, []string{"--addr", "127.0.0.1:0"}, envOf(map[string]string{"REDIS_URL": url}), &out, &errOut)
+				err := run(ctx, []string{"--addr", "127.0.0.1:0"}, envOf(map[string]string{"REDIS_URL": url}), nil, &out, &errOut)
 				shown := out.String() + errOut.String()
 				if err != nil {
 					shown += err.Error()
