@@ -38,7 +38,3 @@ func parseTarget(requestURI string) (*url.URL, error) {
 	}
 	return nil, &targetError{code: codeInvalidTarget, message: ae.Reason}
 }
-
-// targetString renders a parsed target for X-Request-URL, X-Final-URL and
-// redirects.
-func targetString(u *url.URL) string { return allowlist.TargetString(u) }
