@@ -23,6 +23,18 @@ var dropRequestHeaders = map[string]string{
 	"X-Cluster-Client-Ip":      "a spoofable client-IP claim",
 	"Via":                      "describes the path to the proxy, not to the upstream; the proxy sets its own",
 	"X-Corsbridge-Key":         "a corsbridge access key is for the proxy, never for the upstream",
+
+	// Routing overrides: servers that honour them serve the path or host they
+	// name instead of the request's own, which would defeat every path scope,
+	// deny rule and block the proxy judged on the request line.
+	"X-Original-Url":        "IIS URL Rewrite and Symfony serve this path instead of the request's",
+	"X-Rewrite-Url":         "IIS (ISAPI_Rewrite), Zend and Symfony serve this path instead of the request's",
+	"X-Override-Url":        "some frameworks serve this path instead of the request's",
+	"X-Original-Uri":        "the nginx auth_request convention for the path, trusted by some backends",
+	"X-Envoy-Original-Path": "set by Envoy for the path before its rewrite; backends trust it as the real path",
+	"X-Host":                "a host override some frameworks honour, picking another virtual host",
+	"X-Original-Host":       "some gateways and frameworks read it as the request's host",
+	"X-Http-Host-Override":  "a host override some frameworks honour",
 }
 
 // Prefixes of request headers set by platforms in front of the proxy (or
@@ -69,6 +81,35 @@ var dropResponseHeaders = map[string]string{
 	"X-Request-Id":                         "the proxy sets it; an upstream value would mislead",
 	"Access-Control-Allow-Private-Network": "the proxy answers preflights itself",
 	"X-Corsbridge-Error":                   "an upstream must not be able to forge the proxy's own errors",
+
+	// Headers the HTML, Fetch and related specifications apply to the origin
+	// that served the response: relayed, they would act on the proxy's origin,
+	// shared by every site using it.
+	"Set-Login":                   "FedCM: would set the login status of the proxy's origin",
+	"Idp-Signin-Status":           "FedCM's earlier name of Set-Login",
+	"Origin-Trial":                "would enable experimental browser features for the proxy's origin",
+	"Accept-Ch":                   "would make the browser send client hints to the proxy's origin from now on",
+	"Accept-Ch-Lifetime":          "the obsolete lifetime of Accept-CH, same reason",
+	"Critical-Ch":                 "makes the browser retry with client hints, with Accept-CH",
+	"Speculation-Rules":           "would load speculation rules that prefetch and prerender URLs at the proxy's origin",
+	"Supports-Loading-Mode":       "would opt the proxy's origin into credentialed prerendering and fenced frames",
+	"Refresh":                     "would navigate a document at the proxy's origin elsewhere",
+	"Origin-Agent-Cluster":        "would decide origin-keyed agent clustering for the proxy's whole origin",
+	"Observe-Browsing-Topics":     "Topics API: would record the user's topics as observed by the proxy's origin",
+	"Shared-Storage-Write":        "would write to the proxy origin's shared storage",
+	"Activate-Storage-Access":     "Storage Access headers: would activate storage access for the proxy's origin",
+	"Secure-Session-Registration": "device-bound sessions: would register a session for the proxy origin's cookies",
+	"Secure-Session-Challenge":    "device-bound sessions: answers a session challenge for the proxy's origin",
+	"Sec-Session-Registration":    "earlier name of Secure-Session-Registration",
+	"Sec-Session-Challenge":       "earlier name of Secure-Session-Challenge",
+	"Sec-Private-State-Token":     "would store Private State Tokens issued in the proxy origin's name",
+}
+
+// Prefixes of response headers that act on the origin serving them, beyond
+// the Access-Control-* headers: one reason per prefix.
+var dropResponsePrefixes = []struct{ prefix, reason string }{
+	{"Attribution-Reporting-", "Attribution Reporting: would register sources and triggers for the proxy's origin"},
+	{"Ad-Auction-", "Protected Audience: would store auction signals and events for the proxy's origin"},
 }
 
 // Upstream rate-limit headers are kept under this prefix so they do not
@@ -85,11 +126,20 @@ func scrubResponseHeaders(h http.Header) {
 			delete(h, name)
 			h[upstreamRateLimitPrefix+name] = values
 		default:
-			if _, drop := dropResponseHeaders[name]; drop {
+			if _, drop := dropResponseHeaders[name]; drop || hasResponsePrefix(name) {
 				delete(h, name)
 			}
 		}
 	}
+}
+
+func hasResponsePrefix(name string) bool {
+	for _, p := range dropResponsePrefixes {
+		if strings.HasPrefix(name, p.prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {

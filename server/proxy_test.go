@@ -116,6 +116,11 @@ func TestRequestHeaderHygiene(t *testing.T) {
 		"X-Edge-Client":     "1.2.3.4",
 		"Connection":        "X-Secret",
 		"X-Secret":          "hop-by-hop by nomination",
+		"X-Original-Url":    "/admin",
+		"X-Rewrite-Url":     "/admin",
+		"X-Override-Url":    "/admin",
+		"X-Original-Uri":    "/admin",
+		"X-Host":            "internal.example",
 	})
 	got := rec.last(t)
 	for _, kept := range []string{"Authorization", "X-Custom", "Origin"} {
@@ -124,7 +129,8 @@ func TestRequestHeaderHygiene(t *testing.T) {
 		}
 	}
 	for _, dropped := range []string{"Cookie", "Cookie2", "Forwarded", "X-Forwarded-For", "X-Forwarded-Host",
-		"X-Forwarded-Proto", "X-Real-Ip", "Fly-Client-Ip", "Cf-Connecting-Ip", "X-Edge-Client", "X-Secret"} {
+		"X-Forwarded-Proto", "X-Real-Ip", "Fly-Client-Ip", "Cf-Connecting-Ip", "X-Edge-Client", "X-Secret",
+		"X-Original-Url", "X-Rewrite-Url", "X-Override-Url", "X-Original-Uri", "X-Host"} {
 		if v := got.Header.Values(dropped); len(v) > 0 {
 			t.Errorf("%s reached the upstream: %q", dropped, v)
 		}
@@ -146,6 +152,12 @@ func TestForwardClientIPOption(t *testing.T) {
 	}
 }
 
+// originHeaders act on the origin that serves them: relayed, on the proxy's.
+var originHeaders = []string{"Set-Login", "Origin-Trial", "Accept-CH", "Critical-CH", "Speculation-Rules",
+	"Refresh", "Origin-Agent-Cluster", "Supports-Loading-Mode", "Attribution-Reporting-Register-Source",
+	"Attribution-Reporting-Register-Trigger", "Observe-Browsing-Topics", "Shared-Storage-Write",
+	"Activate-Storage-Access", "Secure-Session-Registration", "Ad-Auction-Signals"}
+
 // hostile is an upstream that tries everything a proxy must not relay.
 func hostile(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -161,6 +173,9 @@ func hostile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Service-Worker-Allowed", "/")
 	h.Set("NEL", `{"report_to":"x","max_age":1}`)
 	h.Set("Report-To", `{"group":"x"}`)
+	for _, name := range originHeaders {
+		h.Set(name, "hostile")
+	}
 	h.Set(HeaderError, "forged")
 	h.Set("X-Final-Url", "https://forged.example/")
 	h.Set("X-Ratelimit-Limit", "5000")
@@ -182,8 +197,8 @@ func TestResponseHeaderHygiene(t *testing.T) {
 	if got := h.Values("Access-Control-Allow-Origin"); !slices.Equal(got, []string{"*"}) {
 		t.Errorf("Access-Control-Allow-Origin = %q, want exactly [*]", got)
 	}
-	for _, dropped := range []string{"Access-Control-Allow-Credentials", "Set-Cookie", "Set-Cookie2", "Strict-Transport-Security",
-		"Alt-Svc", "Clear-Site-Data", "Service-Worker-Allowed", "Nel", "Report-To", HeaderError, "X-Secret"} {
+	for _, dropped := range append([]string{"Access-Control-Allow-Credentials", "Set-Cookie", "Set-Cookie2", "Strict-Transport-Security",
+		"Alt-Svc", "Clear-Site-Data", "Service-Worker-Allowed", "Nel", "Report-To", HeaderError, "X-Secret"}, originHeaders...) {
 		if v := h.Values(dropped); len(v) > 0 {
 			t.Errorf("%s reached the client: %q", dropped, v)
 		}
