@@ -46,7 +46,7 @@ func recordFrom(r *http.Request) *record {
 // keys, paths or query strings: they may carry secrets.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &record{start: time.Now(), origin: r.Header.Get("Origin"), id: s.ids.next(), clientID: clientRequestID(r.Header)}
+		info := &record{start: time.Now(), origin: r.Header.Get("Origin"), id: newRequestID(), clientID: clientRequestID(r.Header)}
 		info.idHeader[0] = info.id
 		w.Header()[HeaderRequestID] = info.idHeader[:]
 		if r.Body != nil && r.Body != http.NoBody {

@@ -107,27 +107,107 @@ func TestRequestLogLine(t *testing.T) {
 func TestRequestIDs(t *testing.T) {
 	p := newProxy(t)
 	seen := map[string]bool{}
-	var prefix string
 	for _, path := range []string{"/healthz", "/readyz", "/favicon.ico", "/"} {
 		res, _ := p.do(t, "GET", path, nil, nil)
 		id := res.Header.Get(HeaderRequestID)
-		before, _, ok := strings.Cut(id, "-")
-		if !ok || len(before) != 12 {
-			t.Fatalf("%s: X-Request-Id = %q, want <12 hex>-<sequence>", path, id)
+		if !isRequestID(id) {
+			t.Fatalf("%s: X-Request-Id = %q, want 16 characters of a-z and 2-7", path, id)
 		}
-		if prefix != "" && before != prefix {
-			t.Errorf("prefix changed within one process: %q then %q", prefix, before)
-		}
-		prefix = before
 		if seen[id] {
 			t.Errorf("id %q repeated", id)
 		}
 		seen[id] = true
 	}
-	// Another process (server) draws another prefix.
-	if other := newRequestIDs().next(); strings.HasPrefix(other, prefix+"-") {
-		t.Errorf("two servers share the prefix %q", prefix)
+}
+
+func isRequestID(id string) bool {
+	if len(id) != 16 {
+		return false
 	}
+	for _, c := range id {
+		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRequestIDsShareNoStructure: ids must not reveal how many requests an
+// instance served, as a prefix and a counter did. Consecutive ids share no
+// prefix or suffix longer than chance allows (six characters by chance:
+// about 1 in 10^9 per pair), are never numerically close, and every one of
+// their 80 bits varies.
+func TestRequestIDsShareNoStructure(t *testing.T) {
+	const n = 2000
+	ids := make([]string, n)
+	values := make([][2]uint64, n) // two 40-bit halves
+	var ones [80]int
+	seen := map[string]bool{}
+	for i := range ids {
+		id := newRequestID()
+		if !isRequestID(id) || seen[id] {
+			t.Fatalf("id %d = %q: malformed or repeated", i, id)
+		}
+		seen[id] = true
+		ids[i], values[i] = id, decodeRequestID(id)
+		for bit := range 80 {
+			if values[i][bit/40]>>(bit%40)&1 == 1 {
+				ones[bit]++
+			}
+		}
+	}
+	for i := 1; i < n; i++ {
+		a, b := ids[i-1], ids[i]
+		if k := commonPrefix(a, b); k >= 6 {
+			t.Errorf("%q and %q share a %d-character prefix", a, b, k)
+		}
+		if k := commonSuffix(a, b); k >= 6 {
+			t.Errorf("%q and %q share a %d-character suffix", a, b, k)
+		}
+		if values[i-1][0] == values[i][0] && absDiff(values[i-1][1], values[i][1]) < 1<<20 {
+			t.Errorf("%q and %q are numerically close", a, b)
+		}
+	}
+	for bit, count := range ones {
+		if count < n*35/100 || count > n*65/100 {
+			t.Errorf("bit %d is set in %d of %d ids: not random", bit, count, n)
+		}
+	}
+}
+
+func decodeRequestID(id string) [2]uint64 {
+	var v [2]uint64
+	for i, c := range id {
+		d := uint64(c - 'a')
+		if c >= '2' && c <= '7' {
+			d = uint64(c-'2') + 26
+		}
+		v[i/8] = v[i/8]<<5 | d
+	}
+	return v
+}
+
+func commonPrefix(a, b string) int {
+	k := 0
+	for k < len(a) && k < len(b) && a[k] == b[k] {
+		k++
+	}
+	return k
+}
+
+func commonSuffix(a, b string) int {
+	k := 0
+	for k < len(a) && k < len(b) && a[len(a)-1-k] == b[len(b)-1-k] {
+		k++
+	}
+	return k
+}
+
+func absDiff(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
 
 func TestClientRequestID(t *testing.T) {

@@ -2,10 +2,7 @@ package server
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"net/http"
-	"strconv"
-	"sync/atomic"
 )
 
 // HeaderRequestID carries the proxy's id of a request on every response, so a
@@ -16,31 +13,38 @@ const HeaderRequestID = "X-Request-Id"
 // have logged.
 const maxClientRequestID = 64
 
-// requestIDs makes the proxy's request ids: a random prefix drawn once per
-// process and a sequence number, such as "9f86d081884c-1a3". They are unique
-// across instances without coordination and cost one atomic add each.
+// newRequestID makes the proxy's id of a request: 80 bits from crypto/rand
+// as 16 lower-case base32 characters, such as "k3q7x2mz4pd5rnwa". Log-friendly
+// (letters and digits only) and unique across instances without coordination:
+// a collision is expected only after about a trillion ids.
+//
+// Random, not a per-process prefix and a counter: anyone who reads two
+// counter ids learns how many requests the instance served between them.
+// crypto/rand costs a little more than an atomic add (measured with
+// BenchmarkRequestID and BenchmarkHandler, well under 1% of a request).
 //
 // A client's own X-Request-Id is never used as ours: anyone can send any
 // value, and a log keyed by client-chosen ids lets one client pose as another
 // or flood one id. When it is short and made of safe characters it is logged
 // beside ours as client_request_id, so both sides can correlate; otherwise it
 // is ignored. Either way the response carries our id.
-type requestIDs struct {
-	prefix string
-	seq    atomic.Uint64
-}
-
-func newRequestIDs() *requestIDs {
-	var b [6]byte
+func newRequestID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	var b [10]byte
 	_, _ = rand.Read(b[:]) // never fails on Go 1.24+
-	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
-}
-
-func (g *requestIDs) next() string {
-	var buf [32]byte
-	b := append(buf[:0], g.prefix...)
-	b = strconv.AppendUint(b, g.seq.Add(1), 36)
-	return string(b)
+	var out [16]byte
+	// 80 bits, 5 at a time: two 40-bit halves.
+	for half := range 2 {
+		var v uint64
+		for _, c := range b[half*5 : half*5+5] {
+			v = v<<8 | uint64(c)
+		}
+		for i := 7; i >= 0; i-- {
+			out[half*8+i] = alphabet[v&31]
+			v >>= 5
+		}
+	}
+	return string(out[:])
 }
 
 // clientRequestID returns the client's X-Request-Id if it is at most 64

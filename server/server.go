@@ -126,7 +126,6 @@ type Server struct {
 	bodyTooLarge     string
 	responseTooLarge string
 	draining         atomic.Bool
-	ids              *requestIDs
 	registry         *prometheus.Registry
 	metrics          *metrics // nil without a registry
 }
@@ -158,7 +157,6 @@ func New(d Deps) (*Server, error) {
 	if d.Config.TrustedProxyHeader != "" {
 		s.cfg.TrustedProxyHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
 	}
-	s.ids = newRequestIDs()
 	if d.Config.ServeMetrics && d.Metrics == nil {
 		return nil, errors.New("server: serving metrics needs a registry")
 	}

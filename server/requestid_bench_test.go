@@ -1,0 +1,10 @@
+package server
+
+import "testing"
+
+func BenchmarkRequestID(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = newRequestID()
+	}
+}
