@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: redis-server (rate-limit
-# tests start their own on a free loopback port) and Debian's chromium (the
-# real-browser tests). Uses apt-get, once, and only when something is missing.
+# tests start their own on a free loopback port, single or as a three-node
+# cluster), redis-sentinel (the Sentinel tests; Debian packages the binary
+# apart from redis-server) and Debian's chromium (the real-browser tests).
+# Uses apt-get, once, and only when something is missing.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 for extra in "$@"; do
 	command -v "$extra" >/dev/null 2>&1 || missing+=("$extra")

@@ -1,0 +1,96 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestClusterSpreadsKeys: the three masters each own slots, a cluster
+// client reaches all of them, and keys land on more than one shard.
+func TestClusterSpreadsKeys(t *testing.T) {
+	c := StartCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs := []string{c.Nodes[0].Addr(), c.Nodes[1].Addr(), c.Nodes[2].Addr()}
+	cl := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Protocol: 2})
+	defer cl.Close()
+	for i := range 30 {
+		if err := cl.Set(ctx, fmt.Sprintf("key-%d", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET through the cluster: %v", err)
+		}
+	}
+	holding := 0
+	for _, n := range c.Nodes {
+		node := redis.NewClient(&redis.Options{Addr: n.Addr(), Protocol: 2})
+		size, err := node.DBSize(ctx).Result()
+		node.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size > 0 {
+			holding++
+		}
+	}
+	if holding != 3 {
+		t.Fatalf("%d of 3 masters hold keys, want all three", holding)
+	}
+	if got := c.URL(); got != "redis+cluster://"+addrs[0]+","+addrs[1]+","+addrs[2] {
+		t.Errorf("URL %q", got)
+	}
+}
+
+// TestSentinelFailover: a failover client writes through the sentinels; after
+// SENTINEL FAILOVER the replica is the master, it holds what was written,
+// and the client writes to it.
+func TestSentinelFailover(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d sentinels", n), func(t *testing.T) {
+			s := StartSentinel(t, n)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			addrs := make([]string, len(s.Sentinels))
+			for i, sen := range s.Sentinels {
+				addrs[i] = sen.Addr()
+			}
+			cl := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: addrs, Protocol: 2})
+			defer cl.Close()
+			if err := cl.Set(ctx, "before", "1", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			old, err := s.Master(ctx)
+			if err != nil || old != s.Data[0].Addr() {
+				t.Fatalf("master %q (%v), want %s", old, err, s.Data[0].Addr())
+			}
+			s.Failover(t)
+			if now, err := s.Master(ctx); err != nil || now != s.Data[1].Addr() {
+				t.Fatalf("master after failover %q (%v), want %s", now, err, s.Data[1].Addr())
+			}
+			promoted := redis.NewClient(&redis.Options{Addr: s.Data[1].Addr(), Protocol: 2})
+			defer promoted.Close()
+			if v, err := promoted.Get(ctx, "before").Result(); err != nil || v != "1" {
+				t.Fatalf("the promoted replica holds %q (%v)", v, err)
+			}
+			// The client follows the switch when the sentinel tells it;
+			// until then it may still write to the old master, which
+			// sentinels demote only seconds later.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				err := cl.Set(ctx, "after", "2", 0).Err()
+				if v, _ := promoted.Get(ctx, "after").Result(); err == nil && v == "2" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the failover client never wrote to the new master")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
