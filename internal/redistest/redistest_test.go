@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,31 +47,49 @@ func TestClusterSpreadsKeys(t *testing.T) {
 	}
 }
 
-// TestSentinelFailover: a failover client writes through the sentinels; after
-// SENTINEL FAILOVER the replica is the master, it holds what was written,
-// and the client writes to it.
+// TestSentinelFailover: a failover client writes through the sentinels;
+// after SENTINEL FAILOVER, or the master's death, the replica is the master,
+// it holds what was written, and the client writes to it.
 func TestSentinelFailover(t *testing.T) {
-	for _, n := range []int{1, 3} {
-		t.Run(fmt.Sprintf("%d sentinels", n), func(t *testing.T) {
-			s := StartSentinel(t, n)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	tests := []struct {
+		name      string
+		sentinels int
+		switchTo  func(*Sentinel, testing.TB) string
+	}{
+		{"SENTINEL FAILOVER, 1 sentinel", 1, (*Sentinel).Failover},
+		{"SENTINEL FAILOVER, 3 sentinels", 3, (*Sentinel).Failover},
+		{"master killed, 3 sentinels", 3, (*Sentinel).KillMaster},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := StartSentinel(t, tt.sentinels)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			addrs := make([]string, len(s.Sentinels))
 			for i, sen := range s.Sentinels {
 				addrs[i] = sen.Addr()
+			}
+			if got := s.URL(); got != "redis+sentinel://"+strings.Join(addrs, ",")+"/"+MasterName {
+				t.Errorf("URL %q", got)
 			}
 			cl := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: addrs, Protocol: 2})
 			defer cl.Close()
 			if err := cl.Set(ctx, "before", "1", 0).Err(); err != nil {
 				t.Fatal(err)
 			}
+			// Replicated before the master may die: replication is asynchronous.
+			if n, err := cl.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+				t.Fatalf("WAIT for the replica: %d %v", n, err)
+			}
 			old, err := s.Master(ctx)
 			if err != nil || old != s.Data[0].Addr() {
 				t.Fatalf("master %q (%v), want %s", old, err, s.Data[0].Addr())
 			}
-			s.Failover(t)
+			if next := tt.switchTo(s, t); next != s.Data[1].Addr() {
+				t.Fatalf("switched to %s, want the replica %s", next, s.Data[1].Addr())
+			}
 			if now, err := s.Master(ctx); err != nil || now != s.Data[1].Addr() {
-				t.Fatalf("master after failover %q (%v), want %s", now, err, s.Data[1].Addr())
+				t.Fatalf("master after the switch %q (%v), want %s", now, err, s.Data[1].Addr())
 			}
 			promoted := redis.NewClient(&redis.Options{Addr: s.Data[1].Addr(), Protocol: 2})
 			defer promoted.Close()

@@ -30,6 +30,7 @@ type Sentinel struct {
 // ends.
 func StartSentinel(t testing.TB, n int) *Sentinel {
 	t.Helper()
+	dir := t.TempDir() // before Stop's cleanup, so removed after the sentinels stop writing to it
 	s := &Sentinel{}
 	t.Cleanup(s.Stop)
 	master, err := redisproc.Start(redisproc.Config{})
@@ -42,7 +43,6 @@ func StartSentinel(t testing.TB, n int) *Sentinel {
 		t.Fatalf("replica: %v", err)
 	}
 	s.Data = append(s.Data, replica)
-	dir := t.TempDir()
 	for i := range n {
 		// A sentinel rewrites its config file, so each has its own.
 		conf := filepath.Join(dir, "sentinel-"+strconv.Itoa(i)+".conf")
@@ -158,7 +158,29 @@ func (s *Sentinel) Master(ctx context.Context) (string, error) {
 // stays a master for some seconds more: sentinels turn it into a replica
 // only after it has reported the wrong role for a while (8 s in Redis 7),
 // which is also what clients that missed the switch would meet.
-func (s *Sentinel) Failover(t testing.TB) {
+func (s *Sentinel) Failover(t testing.TB) (master string) {
+	t.Helper()
+	return s.switchMaster(t, func(ctx context.Context, _ *Server) error {
+		cl := redis.NewClient(&redis.Options{Addr: s.Sentinels[0].Addr(), Protocol: 2})
+		defer cl.Close()
+		return cl.Do(ctx, "SENTINEL", "FAILOVER", MasterName).Err()
+	})
+}
+
+// KillMaster kills the master, as a crash would, and waits until the
+// sentinels have agreed it is down and every one names the replica as the
+// master: down-after-milliseconds (1 s), then an election among them.
+func (s *Sentinel) KillMaster(t testing.TB) (master string) {
+	t.Helper()
+	return s.switchMaster(t, func(_ context.Context, old *Server) error {
+		old.Stop()
+		return nil
+	})
+}
+
+// switchMaster runs act on the current master and waits until every
+// sentinel names the other data node as the master, which it returns.
+func (s *Sentinel) switchMaster(t testing.TB, act func(context.Context, *Server) error) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), formTimeout)
 	defer cancel()
@@ -166,19 +188,17 @@ func (s *Sentinel) Failover(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := s.Data[0].Addr()
-	if next == old {
-		next = s.Data[1].Addr()
+	cur, next := s.Data[0], s.Data[1]
+	if cur.Addr() != old {
+		cur, next = next, cur
 	}
-	cl := redis.NewClient(&redis.Options{Addr: s.Sentinels[0].Addr(), Protocol: 2})
-	err = cl.Do(ctx, "SENTINEL", "FAILOVER", MasterName).Err()
-	cl.Close()
-	if err != nil {
-		t.Fatalf("SENTINEL FAILOVER: %v", err)
+	if err := act(ctx, cur); err != nil {
+		t.Fatalf("switching master %s: %v", old, err)
 	}
-	if err := s.waitSentinels(ctx, next, ""); err != nil {
-		t.Fatalf("after the failover: %v", err)
+	if err := s.waitSentinels(ctx, next.Addr(), ""); err != nil {
+		t.Fatalf("after switching master %s: %v", old, err)
 	}
+	return next.Addr()
 }
 
 // Stop kills the sentinels, then the data nodes.
