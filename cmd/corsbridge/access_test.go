@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
 // admin runs `corsbridge admin args...` in-process and returns its stdout.
@@ -56,16 +54,16 @@ func everywhere(t *testing.T, insts []*instance, target, origin, key, code strin
 	})
 }
 
-// TestAccessThroughRedisOnTwoInstances: a key, a block and a revocation made
-// with `corsbridge admin` reach two running instances through Redis, without
-// a restart, and each instance logs each change once, never the secret.
-func TestAccessThroughRedisOnTwoInstances(t *testing.T) {
-	rdb := redistest.Dedicated(t)
+// accessThroughRedis: a key, a block and a revocation made with
+// `corsbridge admin` reach two running instances through the Redis at
+// redisURL, without a restart, and each instance logs each change once,
+// never the secret. TestTwoInstancesOnEveryDeployment runs it.
+func accessThroughRedis(t *testing.T, redisURL string) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer upstream.Close()
 	env := map[string]string{
 		"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8",
-		"REDIS_URL":                rdb.URL(),
+		"REDIS_URL":                redisURL,
 		"CORSBRIDGE_REQUIRE_KEY":   "true",
 	}
 	insts := []*instance{start(t, env), start(t, env)}
