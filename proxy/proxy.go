@@ -7,6 +7,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net"
@@ -91,6 +92,9 @@ type Deps struct {
 	// (Request.Grant). An error stops the request with that error (a
 	// *Failure of KindRefused). Nil follows every hop the transport can.
 	CheckHop func(grant any, next *url.URL) error
+	// RootCAs are the roots trusted for HTTPS upstreams (LoadRoots); nil
+	// trusts the system's.
+	RootCAs *x509.CertPool
 	// DecorateResponse adds the server's headers to every upstream response
 	// after scrubbing (the CORS expose list); nil adds none.
 	DecorateResponse func(h http.Header)

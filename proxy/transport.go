@@ -49,6 +49,7 @@ func newTransport(d Deps) *http.Transport {
 		IdleConnTimeout:        90 * time.Second,
 		DisableCompression:     true, // relay bodies as sent; never inflate (gzip bombs stay compressed)
 		MaxResponseHeaderBytes: 256 << 10,
+		TLSClientConfig:        clientTLS(d.RootCAs),
 	}
 }
 

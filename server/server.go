@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,6 +108,9 @@ type Deps struct {
 	// LookupHost replaces DNS for upstream names (tests map names to
 	// loopback or to private addresses without a real resolver).
 	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// UpstreamRoots are the roots trusted for HTTPS upstreams
+	// (proxy.LoadRoots); nil trusts the system's.
+	UpstreamRoots *x509.CertPool
 }
 
 // Server is the whole proxy as an http.Handler.
@@ -184,6 +188,7 @@ func New(d Deps) (*Server, error) {
 		OuterControl:     d.DialControl,
 		LookupHost:       d.LookupHost,
 		CheckHop:         s.checkHop,
+		RootCAs:          d.UpstreamRoots,
 		DecorateResponse: s.cors.exposeUpstream,
 		Fail:             func(w http.ResponseWriter, r *http.Request, f *proxy.Failure) { s.refuse(w, r, f) },
 		Logger:           d.Logger,

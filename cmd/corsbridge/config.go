@@ -32,6 +32,7 @@ type Config struct {
 	LogFormat         string
 	LogLevel          slog.Level
 	MetricsAddr       string // a separate listener for /metrics; empty: none
+	UpstreamCAFile    string // PEM roots trusted for HTTPS upstreams besides the system's
 	Pprof             bool   // serve /debug/pprof/ on the MetricsAddr listener
 	// OnlyOrigins are CORSANYWHERE_RATELIMIT's hosts when its max is 0, the
 	// only origins served (Allow.AllowOriginFunc): for the landing page.
@@ -108,6 +109,9 @@ func settings() []setting {
 		{Flag: "upstream-timeout", Env: "CORSBRIDGE_UPSTREAM_TIMEOUT", Default: "30s",
 			Usage: "how long to wait for the upstream's response headers; longer is 504",
 			apply: func(c *Config, v string) (err error) { c.Server.UpstreamTimeout, err = time.ParseDuration(v); return }},
+		{Flag: "upstream-ca-file", Env: "CORSBRIDGE_UPSTREAM_CA_FILE", Default: "",
+			Usage: "PEM file of extra root certificates trusted for HTTPS upstreams, added to the system's (an internal CA); read at start",
+			apply: func(c *Config, v string) error { c.UpstreamCAFile = strings.TrimSpace(v); return nil }},
 		{Flag: "upstream-idle-timeout", Env: "CORSBRIDGE_UPSTREAM_IDLE_TIMEOUT", Default: "120s",
 			Usage: "longest pause inside an upstream response body (event streams included) before the response is aborted",
 			apply: func(c *Config, v string) (err error) {

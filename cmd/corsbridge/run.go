@@ -20,6 +20,7 @@ import (
 
 	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/proxy"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
 	"github.com/corsbridge/corsbridge/web"
@@ -107,7 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return &usageError{err}
 	}
 	defer guard.Close()
-	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits, Metrics: registry, Access: guard})
+	roots, err := proxy.LoadRoots(cfg.UpstreamCAFile)
+	if err != nil {
+		return &usageError{fmt.Errorf("CORSBRIDGE_UPSTREAM_CA_FILE: %w", err)}
+	}
+	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits,
+		Metrics: registry, Access: guard, UpstreamRoots: roots})
 	if err != nil {
 		return &usageError{err}
 	}
