@@ -104,7 +104,9 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 
 // startCorsbridge runs the binary as a user would: settings in the
 // environment, nothing else. For HTTPS it trusts the run's CA through
-// SSL_CERT_FILE, the standard way to give a Go program its roots.
+// CORSBRIDGE_UPSTREAM_CA_FILE; a -candidate binary from before that
+// setting gets the CA through SSL_CERT_FILE too (Go's own variable for its
+// roots), so older builds can be compared on the HTTPS scenario.
 func (l *lab) startCorsbridge(in *instance, name string, https bool, addr, logPath string) error {
 	metricsPort, err := loopback.FreePort()
 	if err != nil {
@@ -115,12 +117,15 @@ func (l *lab) startCorsbridge(in *instance, name string, https bool, addr, logPa
 	if name == "corsbridge-redis" {
 		env = append(env, "REDIS_URL="+l.redisURL)
 	}
-	if https {
-		env = append(env, "SSL_CERT_FILE="+l.ca.CAFile)
-	}
 	bin := l.corsbridge
 	if name == "candidate" {
 		bin = l.candidate
+	}
+	if https {
+		env = append(env, "CORSBRIDGE_UPSTREAM_CA_FILE="+l.ca.CAFile)
+		if name == "candidate" {
+			env = append(env, "SSL_CERT_FILE="+l.ca.CAFile)
+		}
 	}
 	in.proc, err = startProc(name, l.cfg.Pin.Proxy, env, logPath, bin)
 	return err
