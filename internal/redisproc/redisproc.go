@@ -55,6 +55,7 @@ func (c Config) Validate() error {
 type Server struct {
 	cfg Config // Port fixed at the first start, so Restart reuses it
 	cmd *exec.Cmd
+	dir string // its working directory, removed when it stops
 }
 
 // Start runs redis-server as cfg says and waits until it answers PING. It
@@ -95,7 +96,16 @@ func (s *Server) start() error {
 	argv := append([]string{}, s.cfg.Wrap...)
 	argv = append(argv, s.cfg.Binary)
 	argv = append(argv, s.cfg.Args...)
-	argv = append(argv, "--port", strconv.Itoa(s.cfg.Port), "--bind", "127.0.0.1",
+	// A directory of its own: even without persistence Redis writes files
+	// (a replica's copy of its master, SAVE, a cluster's node table), and
+	// they must never land in the caller's working directory, which for
+	// tests is the source tree.
+	dir, err := os.MkdirTemp("", "redisproc-")
+	if err != nil {
+		return err
+	}
+	s.dir = dir
+	argv = append(argv, "--port", strconv.Itoa(s.cfg.Port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", "no", "--loglevel", "warning")
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = s.cfg.Output, s.cfg.Output
@@ -105,6 +115,7 @@ func (s *Server) start() error {
 	// Start, and test binaries check that no goroutine is left behind.
 	exitR, exitW, err := os.Pipe()
 	if err != nil {
+		s.removeDir()
 		return err
 	}
 	defer exitR.Close()
@@ -112,6 +123,7 @@ func (s *Server) start() error {
 	err = cmd.Start()
 	exitW.Close()
 	if err != nil {
+		s.removeDir()
 		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.cmd = cmd
@@ -121,6 +133,7 @@ func (s *Server) start() error {
 		if _, err := exitR.Read(make([]byte, 1)); errors.Is(err, io.EOF) {
 			_ = cmd.Wait()
 			s.cmd = nil
+			s.removeDir()
 			return fmt.Errorf("redis-server exited during start-up on port %d (bad arguments?)", s.cfg.Port)
 		}
 		if time.Now().After(deadline) {
@@ -157,10 +170,18 @@ func (s *Server) Stop() {
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 	s.cmd = nil
+	s.removeDir()
 }
 
-// Restart starts the server again on the same port, empty (it keeps no
-// data on disk).
+func (s *Server) removeDir() {
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
+		s.dir = ""
+	}
+}
+
+// Restart starts the server again on the same port, empty: its directory
+// went with it.
 func (s *Server) Restart() error {
 	s.Stop()
 	return s.start()

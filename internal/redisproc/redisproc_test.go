@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +163,33 @@ func TestPingRefusesWhatIsNotRedis(t *testing.T) {
 	}()
 	if Ping(ln.Addr().String()) {
 		t.Error("Ping accepted an HTTP server")
+	}
+}
+
+// Whatever Redis writes lands in a directory of its own, never in the
+// caller's working directory (for tests, the source tree), and goes when
+// the server stops.
+func TestFilesStayOutOfTheWorkingDirectory(t *testing.T) {
+	s := start(t, Config{})
+	dir := do(t, s.Addr(), "CONFIG GET dir")
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == "" || dir == cwd || !strings.HasPrefix(dir, os.TempDir()) {
+		t.Fatalf("dir = %q; want a directory of its own under %s", dir, os.TempDir())
+	}
+	if got := do(t, s.Addr(), "SAVE"); got != "+OK" {
+		t.Fatalf("SAVE = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Errorf("SAVE wrote no dump.rdb in %s: %v", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(cwd, "dump.rdb")); err == nil {
+		t.Errorf("dump.rdb in the working directory %s", cwd)
+	}
+	s.Stop()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still there after Stop: %v", dir, err)
 	}
 }
