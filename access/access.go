@@ -160,14 +160,16 @@ func (g *Guard) current() *state {
 }
 
 // Authorize decides one request: cred is the key or token it presented (""
-// for none), origin its raw Origin header, target the canonical target URL.
+// for none), origin its raw Origin header, referer its raw Referer header
+// (which judges origin blocks when the origin is "null", see
+// allowlist.OriginSet.MatchDeny), target the canonical target URL.
 // Blocks come first and apply to everyone. Without a credential the result
 // is (nil, nil) unless keys are required. A valid credential returns its
 // grant, whose Limit replaces the origin and client limits. Errors are always
 // *Error.
-func (g *Guard) Authorize(cred, origin string, target *url.URL, now time.Time) (*Grant, error) {
+func (g *Guard) Authorize(cred, origin, referer string, target *url.URL, now time.Time) (*Grant, error) {
 	st := g.current()
-	if st.blocks.originBlocked(origin) {
+	if st.blocks.originBlocked(origin, referer) {
 		return nil, errOriginBlocked
 	}
 	if st.blocks.targetBlocked(target) {

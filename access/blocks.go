@@ -102,8 +102,10 @@ func compileBlocks(b Blocks) (compiledBlocks, []error) {
 	return cb, errs
 }
 
-func (cb compiledBlocks) originBlocked(origin string) bool {
-	return cb.origins != nil && origin != "" && cb.origins.Match(origin)
+// originBlocked reads origin blocks as deny rules: a blocked page's
+// sandboxed frame (Origin: null) is judged by its Referer's origin too.
+func (cb compiledBlocks) originBlocked(origin, referer string) bool {
+	return cb.origins != nil && origin != "" && cb.origins.MatchDeny(origin, referer)
 }
 
 // targetBlocked reads target patterns as deny rules: a path-scoped block also

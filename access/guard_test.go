@@ -87,7 +87,7 @@ func TestAuthorizeKeys(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGuard(t, Config{RequireKey: tc.require, Store: store})
-			grant, err := g.Authorize(tc.cred, tc.origin, mustURL(t, tc.target), now)
+			grant, err := g.Authorize(tc.cred, tc.origin, "", mustURL(t, tc.target), now)
 			if got := codeOf(err); got != tc.want {
 				t.Fatalf("Authorize = %s (%v), want %s", got, err, tc.want)
 			}
@@ -104,10 +104,10 @@ func TestAuthorizeKeys(t *testing.T) {
 	}
 	// The key expires at its expiry, not before.
 	g := newGuard(t, Config{Store: store})
-	if _, err := g.Authorize(scopedSecret, "https://app.example", mustURL(t, api), scoped.Expires.Add(-time.Second)); err != nil {
+	if _, err := g.Authorize(scopedSecret, "https://app.example", "", mustURL(t, api), scoped.Expires.Add(-time.Second)); err != nil {
 		t.Errorf("a second before expiry: %v", err)
 	}
-	if _, err := g.Authorize(scopedSecret, "https://app.example", mustURL(t, api), scoped.Expires); err != errKeyExpired {
+	if _, err := g.Authorize(scopedSecret, "https://app.example", "", mustURL(t, api), scoped.Expires); err != errKeyExpired {
 		t.Errorf("at expiry: %v", err)
 	}
 }
@@ -141,7 +141,7 @@ func TestBlocks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := g.Authorize(tc.cred, tc.origin, mustURL(t, tc.target), time.Now())
+			_, err := g.Authorize(tc.cred, tc.origin, "", mustURL(t, tc.target), time.Now())
 			if got := codeOf(err); got != tc.want {
 				t.Fatalf("Authorize = %s, want %s", got, tc.want)
 			}
@@ -163,7 +163,7 @@ func TestBlocks(t *testing.T) {
 func TestCheckHop(t *testing.T) {
 	scoped, secret := mustKey(t, "scoped", time.Time{}, "", nil, []string{"api.example.com"})
 	g := newGuard(t, Config{Store: keysFile(t, Data{Keys: []Key{scoped}})})
-	grant, err := g.Authorize(secret, "", mustURL(t, "https://api.example.com/x"), time.Now())
+	grant, err := g.Authorize(secret, "", "", mustURL(t, "https://api.example.com/x"), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +184,13 @@ func TestNilAndEmptyGuard(t *testing.T) {
 	var nilGuard *Guard
 	for name, g := range map[string]*Guard{"nil": nilGuard, "zero config": newGuard(t, Config{})} {
 		target := mustURL(t, "https://api.example.com/")
-		if grant, err := g.Authorize("", "https://a.example", target, time.Now()); grant != nil || err != nil {
+		if grant, err := g.Authorize("", "https://a.example", "", target, time.Now()); grant != nil || err != nil {
 			t.Errorf("%s: no key: %v %v", name, grant, err)
 		}
 		_, secret := mustKey(t, "k", time.Time{}, "", nil, nil)
 		tok, _ := SignToken(secretA, demoClaims(time.Now().Add(time.Hour)))
 		for _, cred := range []string{secret, tok} {
-			if _, err := g.Authorize(cred, "https://demo.example", mustURL(t, "https://api.example.com/v1/"), time.Now()); codeOf(err) != "key_forbidden" {
+			if _, err := g.Authorize(cred, "https://demo.example", "", mustURL(t, "https://api.example.com/v1/"), time.Now()); codeOf(err) != "key_forbidden" {
 				t.Errorf("%s: a key with no store: %v", name, err)
 			}
 		}

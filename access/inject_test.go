@@ -30,10 +30,10 @@ func secretsGuard(t *testing.T) (g *Guard, granted, plain *Grant, logs *syncBuff
 	g = newGuard(t, Config{Store: store, SecretsKey: kr, Logger: logs.logger()})
 	target := mustURL(t, "https://api.weather.example/v1/")
 	var err error
-	if granted, err = g.Authorize(withSecretsCred, "", target, time.Now()); err != nil {
+	if granted, err = g.Authorize(withSecretsCred, "", "", target, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if plain, err = g.Authorize(withoutCred, "", target, time.Now()); err != nil {
+	if plain, err = g.Authorize(withoutCred, "", "", target, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return g, granted, plain, logs
@@ -234,7 +234,7 @@ func TestTokenGrantsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := mustURL(t, "https://maps.example/tiles?z=1")
-	grant, err := g.Authorize(tok, c.Origins[0], target, time.Now())
+	grant, err := g.Authorize(tok, c.Origins[0], "", target, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

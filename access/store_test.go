@@ -145,7 +145,7 @@ func TestFileReload(t *testing.T) {
 	g := newGuard(t, Config{RequireKey: true, Store: store, Logger: logs.logger(), PollInterval: fastPoll})
 	target := mustURL(t, "https://api.example.com/")
 	authorize := func(cred, origin string) string {
-		_, err := g.Authorize(cred, origin, target, time.Now())
+		_, err := g.Authorize(cred, origin, "", target, time.Now())
 		return codeOf(err)
 	}
 	if got := authorize(secret, ""); got != "key_forbidden" {
@@ -245,7 +245,7 @@ func TestRedisPropagation(t *testing.T) {
 	all := func(cred, origin, want string) func() string {
 		return func() string {
 			for i, g := range guards {
-				if _, err := g.Authorize(cred, origin, target, time.Now()); codeOf(err) != want {
+				if _, err := g.Authorize(cred, origin, "", target, time.Now()); codeOf(err) != want {
 					return "instance " + string(rune('1'+i)) + ": " + codeOf(err) + ", want " + want
 				}
 			}
@@ -300,7 +300,7 @@ func TestRedisOutageKeepsTheLastSet(t *testing.T) {
 	logs := &syncBuffer{}
 	g := newGuard(t, Config{RequireKey: true, Store: store, Logger: logs.logger(), PollInterval: fastPoll, ResyncInterval: time.Hour})
 	target := mustURL(t, "https://api.example.com/")
-	if _, err := g.Authorize(secret, "", target, time.Now()); err != nil {
+	if _, err := g.Authorize(secret, "", "", target, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	srv.Stop()
@@ -314,7 +314,7 @@ func TestRedisOutageKeepsTheLastSet(t *testing.T) {
 	if n := logs.count("key store unavailable"); n != 1 {
 		t.Errorf("%d outage lines, want 1", n)
 	}
-	if _, err := g.Authorize(secret, "", target, time.Now()); err != nil {
+	if _, err := g.Authorize(secret, "", "", target, time.Now()); err != nil {
 		t.Errorf("during the outage: %v, want the last known key", err)
 	}
 	if got := g.Status(); got != StatusDegraded {
@@ -327,7 +327,7 @@ func TestRedisOutageKeepsTheLastSet(t *testing.T) {
 		if logs.count("key store available again") != 1 {
 			return "no recovery line:\n" + logs.String()
 		}
-		if _, err := g.Authorize(secret, "", target, time.Now()); codeOf(err) != "key_forbidden" {
+		if _, err := g.Authorize(secret, "", "", target, time.Now()); codeOf(err) != "key_forbidden" {
 			return "a Redis restarted empty still has the key: " + codeOf(err)
 		}
 		return ""
@@ -347,14 +347,14 @@ func TestStoreDownAtStart(t *testing.T) {
 	g := newGuard(t, Config{Store: NewRedisStore(c), TokenSecrets: []string{secretA}, Logger: logs.logger(), PollInterval: fastPoll})
 	_, secret := mustKey(t, "team", time.Time{}, "", nil, nil)
 	api := mustURL(t, "https://api.example.com/v1/")
-	if _, err := g.Authorize(secret, "", api, time.Now()); codeOf(err) != "unavailable" {
+	if _, err := g.Authorize(secret, "", "", api, time.Now()); codeOf(err) != "unavailable" {
 		t.Errorf("a key before the store answered: %v", err)
 	}
 	tok, _ := SignToken(secretA, demoClaims(time.Now().Add(time.Hour)))
-	if _, err := g.Authorize(tok, "https://demo.example", api, time.Now()); err != nil {
+	if _, err := g.Authorize(tok, "https://demo.example", "", api, time.Now()); err != nil {
 		t.Errorf("a token: %v", err)
 	}
-	if _, err := g.Authorize("", "https://a.example", api, time.Now()); err != nil {
+	if _, err := g.Authorize("", "https://a.example", "", api, time.Now()); err != nil {
 		t.Errorf("no key: %v", err)
 	}
 	if !strings.Contains(logs.String(), "no keys or blocks until it answers") {

@@ -71,7 +71,7 @@ func TestTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGuard(t, Config{TokenSecrets: tc.secrets})
-			grant, err := g.Authorize(tc.token, tc.origin, mustURL(t, tc.target), now)
+			grant, err := g.Authorize(tc.token, tc.origin, "", mustURL(t, tc.target), now)
 			if got := codeOf(err); got != tc.want {
 				t.Fatalf("Authorize = %s, want %s", got, tc.want)
 			}
@@ -79,7 +79,7 @@ func TestTokens(t *testing.T) {
 				t.Errorf("grant %+v", grant)
 			}
 			// A second use is served from the cache with the same answer.
-			if _, err2 := g.Authorize(tc.token, tc.origin, mustURL(t, tc.target), now); codeOf(err2) != tc.want {
+			if _, err2 := g.Authorize(tc.token, tc.origin, "", mustURL(t, tc.target), now); codeOf(err2) != tc.want {
 				t.Errorf("second Authorize = %s", codeOf(err2))
 			}
 		})
@@ -91,10 +91,10 @@ func TestTokenExpiresWhileCached(t *testing.T) {
 	tok, _ := SignToken(secretA, demoClaims(now.Add(time.Minute)))
 	g := newGuard(t, Config{TokenSecrets: []string{secretA}})
 	target := mustURL(t, "https://api.example.com/v1/")
-	if _, err := g.Authorize(tok, "https://demo.example", target, now); err != nil {
+	if _, err := g.Authorize(tok, "https://demo.example", "", target, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Authorize(tok, "https://demo.example", target, now.Add(2*time.Minute)); err != errTokenExpired {
+	if _, err := g.Authorize(tok, "https://demo.example", "", target, now.Add(2*time.Minute)); err != errTokenExpired {
 		t.Fatalf("after expiry: %v", err)
 	}
 }

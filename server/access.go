@@ -33,7 +33,7 @@ const keyParam = "corsbridge_key"
 // key nor the query is ever logged; the log names the key (or token id) only.
 func (s *Server) authorize(r *http.Request, origin string, target *url.URL, now time.Time) (*access.Grant, *url.URL, error) {
 	cred, target := takeKey(r, target)
-	grant, err := s.access.Authorize(cred, origin, target, now)
+	grant, err := s.access.Authorize(cred, origin, r.Referer(), target, now)
 	if err != nil {
 		return nil, nil, err
 	}

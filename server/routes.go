@@ -75,7 +75,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// 3. Origin and target policy: the canonical target, before any DNS.
-	target, err := s.admit(rec.origin, asked)
+	target, err := s.admit(rec.origin, r.Referer(), asked)
 	if err != nil {
 		s.refuse(w, r, err)
 		return
@@ -138,12 +138,13 @@ func (s *Server) handleRoot(proxyRequest http.Handler) http.Handler {
 	})
 }
 
-// admit is step 3: the origin rules, then the target rules, which return the
-// canonical target (IDN to punycode, legacy IPv4 spellings to dotted quads)
-// as a new URL. The dialer's Control hook enforces the address rules again
-// on every address actually dialled.
-func (s *Server) admit(origin string, asked *url.URL) (*url.URL, error) {
-	if err := s.policy.CheckOrigin(origin); err != nil {
+// admit is step 3: the origin rules (a null origin's deny rules judged by its
+// Referer too), then the target rules, which return the canonical target (IDN
+// to punycode, legacy IPv4 spellings to dotted quads) as a new URL. The
+// dialer's Control hook enforces the address rules again on every address
+// actually dialled.
+func (s *Server) admit(origin, referer string, asked *url.URL) (*url.URL, error) {
+	if err := s.policy.CheckOriginFrom(origin, referer); err != nil {
 		return nil, err
 	}
 	target := *asked
