@@ -1,7 +1,8 @@
 // Package allowlist decides what corsbridge may fetch and for whom: which origins may use the
 // proxy, which targets they may name, and, at the SSRF boundary, which addresses the proxy's
 // dialer may connect to. Everything is compiled once by New; the request path only looks
-// things up. The package uses the standard library only and holds no mutable global state.
+// things up. Beyond the standard library it uses golang.org/x/net/idna and x/text for Unicode
+// host names and paths, and it holds no mutable global state.
 //
 // The threat model is a public instance: anyone on the internet chooses the target URL and
 // will try to make the proxy reach loopback, the cloud metadata service, the operator's
