@@ -110,16 +110,3 @@ func setRawPath(u *url.URL, rawPath string) error {
 	}
 	return nil
 }
-
-// TargetString renders a URL from ParseTarget for X-Request-URL, X-Final-URL and redirects.
-// It differs from u.String only for the Opaque form that keeps a raw path byte for byte.
-func TargetString(u *url.URL) string {
-	if u.Opaque == "" || strings.HasPrefix(u.Opaque, "//") {
-		return u.String()
-	}
-	s := u.Scheme + "://" + u.Host + u.Opaque
-	if u.RawQuery != "" || u.ForceQuery {
-		s += "?" + u.RawQuery
-	}
-	return s
-}
