@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 )
 
 // handleHealthz: the process is alive and serving HTTP.
@@ -29,13 +30,27 @@ func (s *Server) handleReadyz() http.Handler {
 		// (a key before the first read gets 503 unavailable on its own).
 		// A nil Guard reports not_configured.
 		keys := s.access.Status()
-		body := `","rate_limit":"` + limits + `","access":"` + keys + `"}`
+		body := `","rate_limit":"` + limits + `","access":"` + keys + `"` + s.tlsFields() + `}`
 		if s.draining.Load() {
 			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining`+body)
 			return
 		}
 		writeJSON(w, http.StatusOK, `{"status":"ready`+body)
 	})
+}
+
+// tlsFields is `,"tls":mode,"tls_expires":RFC 3339` when the instance
+// serves TLS itself, the expiry left out before the first certificate.
+func (s *Server) tlsFields() string {
+	if s.tlsStatus == nil {
+		return ""
+	}
+	mode, expires := s.tlsStatus()
+	out := `,"tls":"` + mode + `"`
+	if !expires.IsZero() {
+		out += `,"tls_expires":"` + expires.UTC().Format(time.RFC3339) + `"`
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

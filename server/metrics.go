@@ -119,6 +119,17 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 			return 0
 		}))
 	}
+	if s.tlsStatus != nil {
+		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "corsbridge_tls_certificate_expiry_timestamp_seconds",
+			Help: "Unix time at which the earliest of the instance's TLS certificates expires; 0 before the first is obtained.",
+		}, func() float64 {
+			if _, t := s.tlsStatus(); !t.IsZero() {
+				return float64(t.Unix())
+			}
+			return 0
+		}))
+	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, err

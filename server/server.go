@@ -111,6 +111,11 @@ type Deps struct {
 	// UpstreamRoots are the roots trusted for HTTPS upstreams
 	// (proxy.LoadRoots); nil trusts the system's.
 	UpstreamRoots *x509.CertPool
+
+	// TLSStatus, when set, reports how the instance serves TLS ("acme",
+	// "files") and its certificates' earliest expiry (zero before the
+	// first), for /readyz and a metric. nil: TLS is terminated elsewhere.
+	TLSStatus func() (mode string, earliestExpiry time.Time)
 }
 
 // Server is the whole proxy as an http.Handler.
@@ -121,6 +126,7 @@ type Server struct {
 	site           *web.Site
 	limiter        *ratelimit.Limiter
 	access         *access.Guard
+	tlsStatus      func() (string, time.Time)
 	cors           *cors
 	forwarder      *proxy.Forwarder
 	requireHeaders []string
@@ -154,6 +160,7 @@ func New(d Deps) (*Server, error) {
 		access: d.Access,
 		cors:   newCORS(d.Policy.OriginsRestricted(), int(d.Config.CORSMaxAge/time.Second), d.Config.PrivateNetworkAccess),
 	}
+	s.tlsStatus = d.TLSStatus
 	for _, h := range d.Config.RequireHeader {
 		s.requireHeaders = append(s.requireHeaders, textproto.CanonicalMIMEHeaderKey(h))
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"time"
 
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
@@ -18,6 +19,8 @@ type Certs struct {
 	acme   *autocert.Manager // ModeACME
 	redis  *RedisCache       // ModeACME with Redis
 	seen   *expiries         // ModeACME
+	names  []string          // ModeACME, canonical
+	store  autocert.Cache    // ModeACME: the cache without observation or locks
 	files  *fileCert         // ModeFiles
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -57,14 +60,17 @@ func New(cfg Config) (*Certs, error) {
 func (c *Certs) newACME() {
 	cfg := c.cfg
 	var cache autocert.Cache = autocert.DirCache(cfg.DataDir)
+	c.store = cache
 	if cfg.Redis != nil {
 		c.redis = NewRedisCache(cfg.Redis, cfg.RenewBefore, cfg.Lock, cfg.Logger)
 		cache = c.redis
+		c.store = peeker{c.redis}
 	}
 	names := make([]string, len(cfg.Domains))
 	for i, d := range cfg.Domains {
 		names[i], _ = CanonicalName(d) // Validate checked them
 	}
+	c.names = names
 	c.seen = &expiries{}
 	c.acme = &autocert.Manager{
 		Prompt:      autocert.AcceptTOS,
@@ -138,6 +144,27 @@ func (c *Certs) Status() Status {
 	}
 	return s
 }
+
+// Peek notes the expiry of the certificates already cached, without
+// ordering or locking anything, so that the start-up line reports them
+// before the first handshake.
+func (c *Certs) Peek(ctx context.Context) {
+	if c.acme == nil {
+		return
+	}
+	for _, name := range c.names {
+		if data, err := c.store.Get(ctx, name); err == nil {
+			if t, ok := certExpiry(data, time.Now()); ok {
+				c.seen.record(name, t)
+			}
+		}
+	}
+}
+
+// peeker reads RedisCache without its lock protocol.
+type peeker struct{ *RedisCache }
+
+func (p peeker) Get(ctx context.Context, key string) ([]byte, error) { return p.get(ctx, key) }
 
 // Close stops reloading files and releases any certificate lock held.
 func (c *Certs) Close() {

@@ -37,6 +37,7 @@ type Config struct {
 	// OnlyOrigins are CORSANYWHERE_RATELIMIT's hosts when its max is 0, the
 	// only origins served (Allow.AllowOriginFunc): for the landing page.
 	OnlyOrigins []string
+	TLS         TLSSettings
 	// Effective is every setting's value as applied, by flag name, secrets
 	// redacted: the start-up log line.
 	Effective []slog.Attr
@@ -93,7 +94,7 @@ type setting struct {
 }
 
 func settings() []setting {
-	return []setting{
+	return append([]setting{
 		{Flag: "addr", Env: "CORSBRIDGE_ADDR", Aliases: []string{"PORT"}, Default: DefaultAddr,
 			Usage: "listen address; PORT (the platform's) is used when this is unset",
 			apply: func(c *Config, v string) error { c.Addr = v; return nil }},
@@ -263,7 +264,7 @@ func settings() []setting {
 		{Flag: "pprof", Env: "CORSBRIDGE_PPROF", Default: "false",
 			Usage: "serve Go's runtime profiles (/debug/pprof/: CPU, allocations, locks, goroutines) on the --metrics-addr listener, never on the main port",
 			apply: func(c *Config, v string) (err error) { c.Pprof, err = strconv.ParseBool(v); return }},
-	}
+	}, tlsSettings()...)
 }
 
 // parseConfig reads flags over environment over defaults. Every mistake is a
@@ -374,7 +375,7 @@ func (c Config) validate() error {
 	case c.Access.RequireKey && c.Access.KeysFile == "" && c.RateLimit.RedisURL == "" && len(c.Access.TokenSecrets) == 0:
 		return errors.New("CORSBRIDGE_REQUIRE_KEY needs keys (CORSBRIDGE_KEYS_FILE or REDIS_URL) or CORSBRIDGE_TOKEN_SECRET, or nothing could pass")
 	}
-	return nil
+	return c.TLS.validate()
 }
 
 // splitSecrets reads CORSBRIDGE_TOKEN_SECRET: comma separated, spaces

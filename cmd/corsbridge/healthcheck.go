@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -23,9 +25,21 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	target, err := healthURL(cfg.Addr)
+	addr, useTLS := healthAddr(cfg)
+	target, err := healthURL(addr)
 	if err != nil {
 		return &usageError{err}
+	}
+	transport := &http.Transport{Proxy: nil, DisableKeepAlives: true}
+	if useTLS {
+		target = "https" + strings.TrimPrefix(target, "http")
+		// A probe of the process itself over loopback: the certificate
+		// cannot match 127.0.0.1, and only the status matters. The name
+		// picks the certificate (autocert needs one).
+		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		if len(cfg.TLS.Domains) > 0 {
+			transport.TLSClientConfig.ServerName = cfg.TLS.Domains[0]
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
 	defer cancel()
@@ -35,7 +49,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	// Proxy: nil: HTTP_PROXY in the container's environment must not
 	// reroute a probe of the process itself.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	client := &http.Client{Transport: transport}
 	res, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
@@ -47,6 +61,19 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintln(stdout, "ok:", target)
 	return nil
+}
+
+// healthAddr is where /healthz answers: --addr, or with TLS on the plain
+// --http-addr (which serves it without a certificate), or when that is off
+// the TLS address.
+func healthAddr(cfg Config) (addr string, useTLS bool) {
+	switch {
+	case !cfg.TLS.On():
+		return cfg.Addr, false
+	case cfg.TLS.HTTPAddr != "off":
+		return cfg.TLS.HTTPAddr, false
+	}
+	return cfg.TLS.Addr, true
 }
 
 // healthURL turns a listen address into the URL of its /healthz on this

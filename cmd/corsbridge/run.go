@@ -54,11 +54,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	door, err := openFrontDoor(cfg)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
-	defer ln.Close()
+	defer door.close()
 	var metricsLn net.Listener
 	if cfg.MetricsAddr != "" {
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -68,7 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 
 	allow := cfg.Allow
-	allow.SelfAddrs = selfAddrs(ln.Addr())
+	for _, a := range door.addrs() {
+		allow.SelfAddrs = append(allow.SelfAddrs, selfAddrs(a)...)
+	}
 	if metricsLn != nil {
 		// A proxied request must not reach the metrics listener either.
 		allow.SelfAddrs = append(allow.SelfAddrs, selfAddrs(metricsLn.Addr())...)
@@ -103,6 +105,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		defer rdb.Close()
 		limits.Redis = rdb
 	}
+	if err := door.loadCerts(cfg, rdb, logger); err != nil {
+		return &usageError{err}
+	}
 	guard, err := newGuard(ctx, cfg.Access, rdb, logger)
 	if err != nil {
 		return &usageError{err}
@@ -113,22 +118,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return &usageError{fmt.Errorf("CORSBRIDGE_UPSTREAM_CA_FILE: %w", err)}
 	}
 	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits,
-		Metrics: registry, Access: guard, UpstreamRoots: roots})
+		Metrics: registry, Access: guard, UpstreamRoots: roots, TLSStatus: door.tlsStatus()})
 	if err != nil {
 		return &usageError{err}
 	}
 	defer srv.Close()
 
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	door.serve(ctx, cfg, srv, logger)
 	metricsErr := make(chan error, 1)
 	var metricsSrv *http.Server
 	if cfg.Pprof {
@@ -140,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		metricsSrv = newMetricsServer(srv.MetricsHandler(), cfg.Pprof, logger)
 		go func() { metricsErr <- metricsSrv.Serve(metricsLn) }()
 	}
-	startAttrs := []any{"addr", ln.Addr().String(), "version", cfg.Server.Version}
+	startAttrs := append(door.startAttrs(), "version", cfg.Server.Version)
 	if metricsLn != nil {
 		startAttrs = append(startAttrs, "metrics_addr", metricsLn.Addr().String())
 	}
@@ -149,11 +145,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	_ = logOut.Flush()
 
 	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
+	case err := <-door.errs:
+		return door.failed(fmt.Errorf("serve: %w", err))
 	case err := <-metricsErr:
-		_ = httpSrv.Close()
-		<-serveErr
+		door.closeNow()
 		return fmt.Errorf("serve metrics: %w", err)
 	case <-ctx.Done():
 	}
@@ -168,12 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 	defer cancel()
-	if err := httpSrv.Shutdown(graceCtx); err != nil {
-		// Grace is over: cut what is left rather than hang the deploy.
-		logger.Warn("grace period over, closing remaining connections", "error", err)
-		_ = httpSrv.Close()
-	}
-	<-serveErr
+	door.shutdown(graceCtx, logger)
 	logger.Info("stopped")
 	return nil
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corsbridge/corsbridge/internal/logbuf"
+)
+
+// testName is the name clients ask for; their dialers send it to loopback.
+const testName = "proxy.corsbridge.test"
+
+// tlsInstance is corsbridge run in-process with TLS on.
+type tlsInstance struct {
+	*instance
+	tlsAddr, httpAddr string
+}
+
+// startTLS runs the binary with TLS on, both ports on free loopback ports
+// unless args say otherwise, and waits until /healthz answers on the plain
+// port.
+func startTLS(t *testing.T, env map[string]string, args ...string) *tlsInstance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &logbuf.Buffer{}
+	inst := &tlsInstance{instance: &instance{logs: logs, cancel: cancel, done: make(chan error, 1)}}
+	args = append([]string{"--tls-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--shutdown-grace", "5s"}, args...)
+	go func() { inst.done <- run(ctx, args, envOf(env), nil, io.Discard, logs) }()
+	t.Cleanup(func() { inst.stop(t) })
+
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for line := range strings.SplitSeq(logs.String(), "\n") {
+			var entry struct {
+				Msg, Addr string
+				HTTPAddr  string `json:"http_addr"`
+			}
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
+				inst.tlsAddr, inst.httpAddr = entry.Addr, entry.HTTPAddr
+				inst.base = "https://" + testName + ":" + portOf(entry.Addr)
+			}
+		}
+		if inst.httpAddr != "" {
+			if res, err := http.Get("http://" + inst.httpAddr + "/healthz"); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					return inst
+				}
+			}
+		}
+		select {
+		case err := <-inst.done:
+			t.Fatalf("run exited early: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("corsbridge did not become healthy:\n%s", logs.String())
+	return nil
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// tlsClient speaks HTTP/2 (or HTTP/1.1 when h1) to addr whatever the URL's
+// host, trusting roots.
+func tlsClient(addr string, roots *x509.CertPool, h1 bool) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+	}
+	var p http.Protocols
+	p.SetHTTP1(h1)
+	p.SetHTTP2(!h1)
+	tr.Protocols = &p
+	return &http.Client{Transport: tr, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// certFiles writes a self-signed certificate for testName and its key
+// into dir, and returns their paths and a pool that trusts it.
+func certFiles(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: testName},
+		DNSNames:     []string{testName},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(30 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AppendCertsFromPEM(certPEM)
+	return certFile, keyFile, roots
+}
