@@ -21,6 +21,9 @@ const (
 	KindUpstreamTimeout
 	KindUpstreamUnreachable
 	KindClientGone // nobody reads an answer; written as StatusClientClosed
+	// KindBadRedirect: the upstream answered a redirect that cannot be
+	// followed (ErrBadRedirect); the upstream's fault, not the client's.
+	KindBadRedirect
 )
 
 // Failure is a request that could not be relayed. Err is internal detail for
@@ -52,6 +55,8 @@ func classify(err error, stalled, clientDone bool) *Failure {
 	switch {
 	case stalled, errors.Is(err, errClientStalled):
 		kind = KindRequestTimeout
+	case errors.Is(err, ErrBadRedirect):
+		kind = KindBadRedirect
 	case isRefusal(err):
 		kind = KindRefused
 	case errors.As(err, &tooBig):

@@ -90,7 +90,8 @@ type Deps struct {
 	// CheckHop judges every redirect hop before it is followed: the target
 	// policy, the run-time blocks and the scope of the request's grant
 	// (Request.Grant). An error stops the request with that error (a
-	// *Failure of KindRefused). Nil follows every hop the transport can.
+	// *Failure of KindRefused), or of KindBadRedirect when it wraps
+	// ErrBadRedirect. Nil follows every hop the transport can.
 	CheckHop func(grant any, next *url.URL) error
 	// RootCAs are the roots trusted for HTTPS upstreams (LoadRoots); nil
 	// trusts the system's.
@@ -287,7 +288,7 @@ func (f *Forwarder) errorHandler(w http.ResponseWriter, r *http.Request, err err
 }
 
 func (ex *exchange) note(fail *Failure) {
-	ex.outcome.Err = fail.Err
+	ex.outcome.Err = redactURLs(fail.Err)
 	ex.outcome.ClientGone = fail.Kind == KindClientGone
 }
 

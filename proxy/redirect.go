@@ -2,11 +2,32 @@ package proxy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
 	"strings"
 )
+
+// ErrBadRedirect marks a redirect the upstream sent that cannot be
+// followed: its Location does not parse, or names something that cannot be a
+// target at all (no host, another scheme). The fault is the upstream's, not
+// the client's. Deps.CheckHop wraps its error in it to say so.
+var ErrBadRedirect = errors.New("the upstream's redirect cannot be followed")
+
+// checkLocation refuses a redirect whose Location does not parse, before
+// http.Client does it with an error that only its text tells apart.
+func checkLocation(r *http.Request, res *http.Response) error {
+	if !followable(res) {
+		return nil
+	}
+	if _, err := r.URL.Parse(res.Header.Get("Location")); err != nil {
+		res.Body.Close()
+		return fmt.Errorf("%w: Location does not parse: %w", ErrBadRedirect, err)
+	}
+	return nil
+}
 
 // checkRedirect is http.Client's CheckRedirect for the hops the proxy
 // follows server-side, so the page sees the final response; http.Client
@@ -85,11 +106,19 @@ type answeredFirst struct {
 }
 
 func (t *answeredFirst) RoundTrip(r *http.Request) (*http.Response, error) {
-	if res := t.res; res != nil {
+	res := t.res
+	if res != nil {
 		t.res = nil
-		return res, nil
+	} else {
+		var err error
+		if res, err = t.next.RoundTrip(r); err != nil {
+			return nil, err
+		}
 	}
-	return t.next.RoundTrip(r)
+	if err := checkLocation(r, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // withoutTrace hides ReverseProxy's ClientTrace from the transport. That

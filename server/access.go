@@ -1,12 +1,16 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/proxy"
 )
 
 // HeaderKey carries an access key or a signed token. headers.go drops it
@@ -48,6 +52,12 @@ func (s *Server) authorize(r *http.Request, origin string, target *url.URL, now 
 // the request's grant (nil for none).
 func (s *Server) checkHop(grant any, next *url.URL) error {
 	if err := s.policy.CheckTarget(next); err != nil {
+		// A Location that cannot be a target at all (no host, another
+		// scheme) is the upstream's broken redirect, not the client's 400.
+		var policy *allowlist.Error
+		if errors.As(err, &policy) && policy.Kind == allowlist.KindInvalid {
+			return fmt.Errorf("%w: %w", proxy.ErrBadRedirect, err)
+		}
 		return err
 	}
 	g, _ := grant.(*access.Grant)

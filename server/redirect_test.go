@@ -165,11 +165,36 @@ func TestCredentialsDroppedWhenRedirectChangesOrigin(t *testing.T) {
 func TestRedirectToForbiddenTargetRefused(t *testing.T) {
 	upstream, _ := newUpstream(t, redirector)
 	p := newProxy(t)
-	for _, loc := range []string{"http://localhost/", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/", "ftp://files.example/"} {
+	for _, loc := range []string{"http://localhost/", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/"} {
 		t.Run(loc, func(t *testing.T) {
 			res, body := p.do(t, "GET", "/"+upstream.URL+"/to?code=302&loc="+loc, nil, nil)
-			if res.StatusCode != 403 && res.StatusCode != 400 {
-				t.Fatalf("status %d body %s; want a refusal", res.StatusCode, body)
+			checkErrorContract(t, res, body, 403, "target_forbidden")
+		})
+	}
+}
+
+// A redirect the proxy cannot follow because its Location is broken is the
+// upstream's fault: 502, never the client's 400.
+func TestBrokenRedirectIsTheUpstreamsFault(t *testing.T) {
+	upstream, rec := newUpstream(t, redirector)
+	p := newProxy(t)
+	tests := []struct{ name, loc string }{
+		{"empty host", "http:///"},
+		{"empty host with a path", "https:///x/y"},
+		{"unparseable host", "http://[::1"},
+		{"unparseable escape", "http://example.com/%zz"},
+		{"another scheme", "ftp://files.example/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(rec.all())
+			res, body := p.do(t, "GET", "/"+upstream.URL+"/to?code=302&loc="+url.QueryEscape(tt.loc), nil, nil)
+			checkErrorContract(t, res, body, http.StatusBadGateway, "upstream_unreachable")
+			if !bytes.Contains(body, []byte("upstream sent a redirect")) {
+				t.Errorf("message does not blame the upstream's redirect: %s", body)
+			}
+			if n := len(rec.all()) - before; n != 1 {
+				t.Errorf("upstream saw %d requests, want only the redirecting one", n)
 			}
 		})
 	}

@@ -30,6 +30,10 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		fail    *proxy.Failure
 	)
 	switch {
+	case errors.As(err, &fail):
+		// First: a failure wraps the check that caused it, and its kind
+		// says whose fault it was.
+		s.refuseForward(w, r, fail)
 	case errors.As(err, &target):
 		s.writeError(w, r, target.code, target.message)
 	case errors.As(err, &header):
@@ -40,8 +44,6 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		s.refuseAccess(w, r, denied)
 	case errors.As(err, &limited):
 		s.refuseLimits(w, r, limited.res)
-	case errors.As(err, &fail):
-		s.refuseForward(w, r, fail)
 	default:
 		s.writeError(w, r, codeInternal, "internal error")
 	}
@@ -111,6 +113,8 @@ func (s *Server) refuseForward(w http.ResponseWriter, r *http.Request, fail *pro
 		s.writeError(w, r, codeRequestTimeout, "the request body stopped arriving")
 	case proxy.KindResponseTooLarge:
 		s.writeError(w, r, codeResponseTooLarge, s.responseTooLarge)
+	case proxy.KindBadRedirect:
+		s.writeError(w, r, codeUpstreamUnreachable, "the upstream sent a redirect that cannot be followed: its Location is not a valid http or https URL")
 	case proxy.KindUpstreamTimeout:
 		s.writeError(w, r, codeUpstreamTimeout, "the upstream did not answer in time")
 	default:
