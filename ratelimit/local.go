@@ -4,76 +4,102 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/go-chi/httprate"
 )
 
-// localShards spreads keys over independently locked maps, so concurrent
-// requests for different keys rarely contend (httprate's local counter and its
-// RateLimiter hold one mutex for every request of the process).
+// localShards spreads keys over independently locked counters, so
+// concurrent requests for different keys rarely contend (httprate's
+// RateLimiter holds one mutex for every request of the process).
 const localShards = 64
 
-// localCounter is the in-process counter: the primary one without Redis, the
-// fallback with it. Each key keeps its own current and previous window, rolled
-// on access; a shard drops keys idle for two windows once per window.
+// localCounter is the in-process counter of one window length: the primary
+// one without Redis, the fallback with it. The counts live in httprate's
+// in-memory LimitCounter, one per shard, which keeps the current and the
+// previous window and drops older ones as windows pass.
+//
+// Counting is exact within the process for the reason httprate's
+// RateLimiter is: a lock held from Get to IncrementBy, here the shard's. The
+// RateLimiter itself is not used, for the counting around the seam must be
+// the Redis script's, decision for decision, since this is also the
+// fallback when Redis fails: the RateLimiter reads the clock itself (we are
+// given now), rounds the estimated rate to a whole number (the script and
+// allows compare in integer milliseconds), aligns its own in-memory windows
+// to its start instead of the epoch, and answers only limited-or-not,
+// through headers written to a ResponseWriter (we report Remaining, Reset
+// and Retry-After in a Decision).
 type localCounter struct {
 	seed   maphash.Seed
 	shards [localShards]localShard
 }
 
 type localShard struct {
-	mu    sync.Mutex
-	m     map[string]localEntry
-	swept int64 // window index of the last sweep
-	_     [40]byte
+	mu      sync.Mutex
+	counter httprate.LimitCounter
+	idx     int64 // the latest window index counted in this shard
+	_       [40]byte
 }
 
-type localEntry struct {
-	idx        int64 // window index of curr
-	curr, prev int64
-}
-
-func newLocalCounter() *localCounter {
+func newLocalCounter(window time.Duration) *localCounter {
 	c := &localCounter{seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]localEntry)
+		c.shards[i].counter = httprate.NewLocalLimitCounter(window)
 	}
 	return c
 }
 
 // take counts one request for key at now against l when it fits. Unlike
-// RedisCounter it cannot fail. A counter is used with one window length.
+// RedisCounter it cannot fail. l.Window must be the counter's window.
 func (c *localCounter) take(key string, now time.Time, l Limit) Decision {
 	idx, elapsed := window(now, l.Window)
 	s := &c.shards[maphash.String(c.seed, key)%localShards]
-
 	s.mu.Lock()
-	if s.swept != idx {
-		s.sweep(idx)
+	// A request that read the clock just before a window began may get
+	// here after one counted in the new window. httprate's counter would
+	// take the older window for a jump back and drop every count of the
+	// shard, so such a request counts at the start of the latest window.
+	if idx < s.idx {
+		idx, elapsed = s.idx, 0
 	}
-	e := s.m[key]
-	switch e.idx {
-	case idx:
-	case idx - 1:
-		e = localEntry{idx: idx, prev: e.curr}
-	default:
-		e = localEntry{idx: idx}
-	}
-	ok := allows(l, e.curr, e.prev, elapsed)
+	s.idx = idx
+	wms := l.Window.Milliseconds()
+	curWin := time.UnixMilli(idx * wms)
+	// The in-memory counter never fails ("guaranteed to always return nil").
+	curr, prev, _ := s.counter.Get(key, curWin, time.UnixMilli((idx-1)*wms))
+	ok := allows(l, int64(curr), int64(prev), elapsed)
 	if ok {
-		e.curr++
-		s.m[key] = e
+		_ = s.counter.IncrementBy(key, curWin, 1)
+		curr++
 	}
-	curr, prev := e.curr, e.prev
 	s.mu.Unlock()
-
-	return decide(l, ok, curr, prev, idx, elapsed)
+	return decide(l, ok, int64(curr), int64(prev), idx, elapsed)
 }
 
-// sweep deletes entries that no longer affect any decision at window idx.
-func (s *localShard) sweep(idx int64) {
-	for k, e := range s.m {
-		if e.idx < idx-1 {
-			delete(s.m, k)
-		}
+// localCounters are the in-process counters of limits whose window is only
+// known per request (access keys carry their own), one per window length:
+// httprate's counter keeps the windows of one length.
+type localCounters struct {
+	mu sync.RWMutex
+	m  map[time.Duration]*localCounter
+}
+
+// forWindow returns the counter of window length w, made on first use.
+// Window lengths come from the configured keys, so there are few.
+func (c *localCounters) forWindow(w time.Duration) *localCounter {
+	c.mu.RLock()
+	lc := c.m[w]
+	c.mu.RUnlock()
+	if lc != nil {
+		return lc
 	}
-	s.swept = idx
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lc = c.m[w]; lc == nil {
+		if c.m == nil {
+			c.m = make(map[time.Duration]*localCounter)
+		}
+		lc = newLocalCounter(w)
+		c.m[w] = lc
+	}
+	return lc
 }

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,8 +15,8 @@ import (
 
 func TestLocalCounterWindowRollover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newLocalCounter()
 		l := Limit{Requests: 10, Window: time.Minute}
+		c := newLocalCounter(l.Window)
 		take := func() Decision { return c.take("k", time.Now(), l) }
 
 		for i := range 10 {
@@ -57,30 +58,63 @@ func TestLocalCounterWindowRollover(t *testing.T) {
 	})
 }
 
-func TestLocalCounterSweep(t *testing.T) {
+// TestLocalCounterLateRequest: a request whose clock reading is from the
+// window before the latest one counted (it read the clock, then waited for
+// the lock) counts in the latest window; it neither escapes the limit nor
+// wipes the counts of its shard, as a jump back would in httprate's counter.
+func TestLocalCounterLateRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newLocalCounter()
-		l := Limit{Requests: 10, Window: time.Second}
-		for i := range 1000 {
-			c.take(fmt.Sprint("k", i), time.Now(), l)
+		l := Limit{Requests: 10, Window: time.Minute}
+		c := newLocalCounter(l.Window)
+		shard := func(k string) uint64 { return maphash.String(c.seed, k) % localShards }
+		neighbour := "b"
+		for i := 0; shard(neighbour) != shard("a"); i++ {
+			neighbour = fmt.Sprint("b", i)
 		}
-		time.Sleep(3 * time.Second)
-		for i := range localShards * 8 { // touch every shard
-			c.take(fmt.Sprint("other", i), time.Now(), l)
+		time.Sleep(time.Minute) // the start of a window, nothing before it
+		for i := range 10 {
+			if d := c.take("a", time.Now(), l); !d.Allowed {
+				t.Fatalf("request %d refused: %+v", i+1, d)
+			}
 		}
-		n := 0
-		for i := range c.shards {
-			n += len(c.shards[i].m)
+		late := time.Now().Add(-time.Millisecond)
+		if d := c.take("a", late, l); d.Allowed {
+			t.Fatalf("a late request escaped the limit: %+v", d)
 		}
-		if n != localShards*8 {
-			t.Fatalf("%d keys kept, want only the %d fresh ones", n, localShards*8)
+		if d := c.take(neighbour, late, l); !d.Allowed || d.Remaining != 9 {
+			t.Fatalf("a late request of another key: %+v, want allowed, 9 remaining", d)
+		}
+		if d := c.take("a", time.Now(), l); d.Allowed {
+			t.Fatalf("after late requests in its shard, the full key is allowed: %+v", d)
 		}
 	})
 }
 
+// TestLocalCountersPerWindow: key limits of different windows count apart,
+// each in the counter of its window length.
+func TestLocalCountersPerWindow(t *testing.T) {
+	var cs localCounters
+	minute, hour := cs.forWindow(time.Minute), cs.forWindow(time.Hour)
+	if minute == hour || cs.forWindow(time.Minute) != minute {
+		t.Fatal("one counter per window length, made once")
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 30, 0, time.UTC)
+	perMinute, perHour := Limit{Requests: 2, Window: time.Minute}, Limit{Requests: 3, Window: time.Hour}
+	for i, want := range []bool{true, true, false} {
+		if d := cs.forWindow(time.Minute).take("key:k", now, perMinute); d.Allowed != want {
+			t.Fatalf("per minute, request %d: %+v", i+1, d)
+		}
+	}
+	for i, want := range []bool{true, true, true, false} {
+		if d := cs.forWindow(time.Hour).take("key:k", now, perHour); d.Allowed != want {
+			t.Fatalf("per hour, request %d: %+v", i+1, d)
+		}
+	}
+}
+
 func TestLocalCounterConcurrent(t *testing.T) {
-	c := newLocalCounter()
 	l := Limit{Requests: 500, Window: time.Hour}
+	c := newLocalCounter(l.Window)
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var allowed [3]atomic.Int64
 	var wg sync.WaitGroup

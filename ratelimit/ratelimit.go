@@ -9,8 +9,9 @@
 //
 // Counting is a sliding-window estimate over epoch-aligned windows (see
 // Decision), done in one atomic step: a Lua script in Redis that counts all
-// of a request's limits in one round trip, or a sharded in-memory counter.
-// Neither path holds a process-wide lock.
+// of a request's limits in one round trip, or httprate's in-memory
+// LimitCounter, sharded, each shard locked from count to check (see
+// localCounter). Neither path holds a process-wide lock.
 package ratelimit
 
 import (
@@ -50,7 +51,7 @@ const (
 // Limiter enforces a Config. Create it with New, stop it with Close.
 type Limiter struct {
 	origin, client *rule         // nil when that limit is off
-	keyLocal       *localCounter // per-key counts without Redis or while it is down
+	keyLocal       localCounters // per-key counts without Redis or while it is down
 	exempt         exemptList
 	trustedHeader  string
 	failClosed     bool
@@ -98,14 +99,13 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		onUnavailable: cfg.OnUnavailable,
 		onRefused:     cfg.OnRefused,
 		log:           cfg.Logger,
-		keyLocal:      newLocalCounter(),
 	}
 	if !cfg.Origin.Off() {
-		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(),
+		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(cfg.Origin.Window),
 			args: newScriptArgs(cfg.Origin), limitHeader: strconv.Itoa(cfg.Origin.Requests)}
 	}
 	if !cfg.Client.Off() {
-		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(),
+		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(cfg.Client.Window),
 			args: newScriptArgs(cfg.Client), limitHeader: strconv.Itoa(cfg.Client.Requests)}
 	}
 	if l.log == nil {
@@ -130,6 +130,12 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		opts, _ := ParseRedisURL(cfg.RedisURL)
 		l.rdb, l.ownsRDB = redis.NewUniversalClient(opts), true
 	}
+	// Shared counts go through our script, not through httprate's
+	// RateLimiter on a Redis LimitCounter: that contract is Get, then
+	// IncrementBy, two steps that instances do not hold a lock across, so
+	// two instances can both read 9 of 10 and both admit, overshooting the
+	// limit. A limit shared exactly is a promise of ours; the script counts
+	// and checks in one atomic step (see RedisCounter).
 	l.counter = NewRedisCounter(l.rdb)
 	if err := l.probe(ctx); err != nil {
 		l.markDegraded(err)

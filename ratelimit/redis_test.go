@@ -38,7 +38,7 @@ func TestRedisCounterMatchesLocal(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			rc := NewRedisCounter(rdb)
 			rc.pipeline = mode.pipeline
-			lc := newLocalCounter()
+			lc := newLocalCounter(l.Window)
 			key := uniqueKey("match")
 			for i, off := range offsets {
 				now := base.Add(off)

@@ -116,7 +116,7 @@ func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Res
 	if req.KeyLimit.Off() {
 		return Result{}
 	}
-	ru := rule{name: "key:", label: LimitKey, limit: req.KeyLimit, local: l.keyLocal}
+	ru := rule{name: "key:", label: LimitKey, limit: req.KeyLimit, local: l.keyLocal.forWindow(req.KeyLimit.Window)}
 	var decisionBuf [1]Decision
 	ds, err := l.take(ctx, []count{{rule: &ru, key: ru.name + req.Key}}, now, decisionBuf[:0])
 	if err != nil {
