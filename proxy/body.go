@@ -112,8 +112,8 @@ func (f *Forwarder) prepareBody(w http.ResponseWriter, r *http.Request, ex *exch
 	case errors.Is(err, errClientStalled):
 		return &Failure{Kind: KindRequestTimeout, Err: err}
 	case err != nil:
-		// The client stopped sending; nobody reads an answer.
-		return &Failure{Kind: KindClientGone, Err: err}
+		// The client went away, or sent a body that does not decode.
+		return &Failure{Kind: bodyReadFailure(err), Err: err}
 	case len(head) <= ReplayLimit:
 		ex.replay = head
 		r.ContentLength = int64(len(head))

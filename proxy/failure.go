@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 )
@@ -24,6 +25,9 @@ const (
 	// KindBadRedirect: the upstream answered a redirect that cannot be
 	// followed (ErrBadRedirect); the upstream's fault, not the client's.
 	KindBadRedirect
+	// KindBadRequestBody: the client's request body could not be decoded
+	// (broken chunked framing); the client's fault, not a client gone.
+	KindBadRequestBody
 )
 
 // Failure is a request that could not be relayed. Err is internal detail for
@@ -69,6 +73,20 @@ func classify(err error, stalled, clientDone bool) *Failure {
 		kind = KindUpstreamTimeout
 	}
 	return &Failure{Kind: kind, Err: err}
+}
+
+// bodyReadFailure tells a client that went away while sending its body
+// (the connection closed or reset mid-body) from one whose body net/http
+// could not decode, such as a malformed chunk: the first is nobody to answer,
+// the second deserves a 400 it can read.
+func bodyReadFailure(err error) Kind {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed),
+		errors.As(err, &netErr), errors.Is(err, context.Canceled):
+		return KindClientGone
+	}
+	return KindBadRequestBody
 }
 
 // refused wraps the error of a check the proxy runs on the server's behalf

@@ -278,6 +278,10 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 func (f *Forwarder) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	ex := exchangeFrom(r.Context())
 	fail := classify(err, ex.body != nil && ex.body.stalled.Load(), r.Context().Err() != nil)
+	if ex.body != nil && ex.body.malformed.Load() {
+		// The transport stopped on the client's body, not the upstream.
+		fail.Kind = KindBadRequestBody
+	}
 	ex.note(fail)
 	if fail.Kind == KindClientGone {
 		// Nobody reads an answer.

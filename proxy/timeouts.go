@@ -25,7 +25,9 @@ type clientBody struct {
 	idle     time.Duration
 	deadline time.Time   // the whole body must have arrived by then: a trickle is not a pause
 	stalled  atomic.Bool // read by the error handler, set by the transport's writer
-	done     bool
+	// malformed: the body did not decode (bodyReadFailure), as stalled.
+	malformed atomic.Bool
+	done      bool
 }
 
 func (b *clientBody) Read(p []byte) (int, error) {
@@ -46,6 +48,7 @@ func (b *clientBody) Read(p []byte) (int, error) {
 		b.stalled.Store(true)
 		return n, errClientStalled
 	default:
+		b.malformed.Store(bodyReadFailure(err) == KindBadRequestBody)
 		b.finish()
 	}
 	return n, err

@@ -29,6 +29,7 @@ const (
 	codeKeyForbidden        errorCode = "key_forbidden"
 	codeOriginBlocked       errorCode = "origin_blocked"
 	codeTargetBlocked       errorCode = "target_blocked"
+	codeInvalidRequest      errorCode = "invalid_request"
 	codeInternal            errorCode = "internal_error"
 )
 
@@ -36,7 +37,7 @@ const (
 // reported as 500 so it is noticed.
 func (c errorCode) status() int {
 	switch c {
-	case codeInvalidTarget, codeHeaderRequired:
+	case codeInvalidTarget, codeHeaderRequired, codeInvalidRequest:
 		return http.StatusBadRequest
 	case codeNotFound:
 		return http.StatusNotFound

@@ -113,6 +113,8 @@ func (s *Server) refuseForward(w http.ResponseWriter, r *http.Request, fail *pro
 		s.writeError(w, r, codeRequestTimeout, "the request body stopped arriving")
 	case proxy.KindResponseTooLarge:
 		s.writeError(w, r, codeResponseTooLarge, s.responseTooLarge)
+	case proxy.KindBadRequestBody:
+		s.writeError(w, r, codeInvalidRequest, "the request body is malformed: its chunked encoding cannot be decoded")
 	case proxy.KindBadRedirect:
 		s.writeError(w, r, codeUpstreamUnreachable, "the upstream sent a redirect that cannot be followed: its Location is not a valid http or https URL")
 	case proxy.KindUpstreamTimeout:
