@@ -171,6 +171,9 @@ type exchange struct {
 	replay  []byte
 	cancel  context.CancelFunc
 	outcome Outcome
+	relay   relayWriter       // what ReverseProxy writes to
+	res     *http.Response    // the upstream's response, once it arrived
+	watch   *upstreamWatchdog // its body's watchdog
 }
 
 type exchangeKey struct{}
@@ -201,7 +204,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, req Request)
 		}
 		return ex.outcome
 	}
-	f.rp.ServeHTTP(w, r)
+	f.relay(ex, r)
 	return ex.outcome
 }
 
@@ -264,8 +267,10 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	if f.decorate != nil {
 		f.decorate(h)
 	}
+	ex.res = res
 	if res.Body != nil && res.Body != http.NoBody && ex.cancel != nil {
-		res.Body = watchUpstream(res, f.cfg.UpstreamIdleTimeout, ex.cancel, ex.w)
+		ex.watch = watchUpstream(res, f.cfg.UpstreamIdleTimeout, ex.cancel, ex.w)
+		res.Body = ex.watch
 	}
 	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
 		res.Body = &limitedBody{rc: res.Body, remaining: f.cfg.MaxResponseBody}

@@ -85,6 +85,7 @@ type upstreamWatchdog struct {
 	timer   *time.Timer
 	idle    time.Duration
 	expired atomic.Bool
+	err     error // the body's failure, read on the relaying goroutine
 }
 
 func watchUpstream(res *http.Response, idle time.Duration, cancel context.CancelFunc, client http.ResponseWriter) *upstreamWatchdog {
@@ -103,7 +104,11 @@ func (w *upstreamWatchdog) Read(p []byte) (int, error) {
 	n, err := w.rc.Read(p)
 	w.timer.Reset(w.idle)
 	if err != nil && w.expired.Load() {
+		w.err = errUpstreamStalled
 		return n, errUpstreamStalled
+	}
+	if err != nil && err != io.EOF {
+		w.err = err
 	}
 	if err == io.EOF && len(w.res.Trailer) > 0 {
 		// Trailers arrive with the end of the body and are relayed after
