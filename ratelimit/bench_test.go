@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"github.com/corsbridge/corsbridge/allowlist"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -151,7 +153,7 @@ func BenchmarkMiddlewareParallel(b *testing.B) {
 // limiter and in-memory counter.
 func httprateLimiters(next http.Handler) http.Handler {
 	origin := httprate.LimitBy(MaxRequests, time.Hour, func(r *http.Request) (string, error) {
-		return OriginKey(r.Header.Get("Origin")), nil
+		return allowlist.OriginKey(r.Header.Get("Origin")), nil
 	})
 	client := httprate.LimitBy(MaxRequests, time.Hour, func(r *http.Request) (string, error) {
 		return clientKey(ClientIP(r, "")), nil

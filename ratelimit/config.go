@@ -52,11 +52,14 @@ type Config struct {
 	// Client is the per-client-IP limit (CORSBRIDGE_CLIENT_RATE_LIMIT),
 	// stacked with Origin since any non-browser client can forge Origin.
 	Client Limit
-	// Exempt lists origins the Origin limit does not apply to (the Client
-	// limit still does), CORSBRIDGE_RATE_LIMIT_EXEMPT: exact
-	// ("app.example.com", "https://app.example.com:8443"), wildcard
-	// ("*.example.com": subdomains only) or cors-anywhere's "/regex/".
-	Exempt []string
+	// OriginKey is the per-origin counter key of an Origin header value,
+	// "" when it is not a valid origin (allowlist.OriginKey: the server
+	// passes the one canonicaliser every rule uses). Required with Origin.
+	OriginKey func(origin string) string
+	// Exempt reports the origin keys the Origin limit does not apply to (the
+	// Client limit still does): CORSBRIDGE_RATE_LIMIT_EXEMPT, compiled by
+	// allowlist.NewOriginKeySet. Nil exempts none.
+	Exempt func(originKey string) bool
 	// TrustedProxyHeader names the header a trusted front proxy sets to the
 	// client address, e.g. "Fly-Client-IP"; empty means the TCP peer. See
 	// ClientIP. X-Forwarded-For and Forwarded are refused.
@@ -103,9 +106,6 @@ func (c Config) Validate() error {
 		if _, err := ParseFailMode(string(c.FailMode)); err != nil {
 			return err
 		}
-	}
-	if _, err := compileExempt(c.Exempt); err != nil {
-		return err
 	}
 	if err := validateTrustedHeader(c.TrustedProxyHeader); err != nil {
 		return err

@@ -150,7 +150,7 @@ func TestFailClosed(t *testing.T) {
 	logs := &logBuffer{}
 	l := newTestLimiter(t, Config{
 		Origin:        Limit{Requests: 5, Window: time.Minute},
-		Exempt:        []string{"trusted.example"},
+		Exempt:        exemptOf(t, "trusted.example"),
 		FailMode:      FailClosed,
 		RedisURL:      srv.URL(),
 		Logger:        logs.logger(),

@@ -52,7 +52,8 @@ const (
 type Limiter struct {
 	origin, client *rule         // nil when that limit is off
 	keyLocal       localCounters // per-key counts without Redis or while it is down
-	exempt         exemptList
+	originKey      func(string) string
+	exempt         func(string) bool
 	trustedHeader  string
 	failClosed     bool
 	onLimited      http.HandlerFunc
@@ -90,9 +91,12 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	exempt, _ := compileExempt(cfg.Exempt)
+	if !cfg.Origin.Off() && cfg.OriginKey == nil {
+		return nil, errors.New("ratelimit: an origin limit needs an OriginKey function")
+	}
 	l := &Limiter{
-		exempt:        exempt,
+		originKey:     cfg.OriginKey,
+		exempt:        cfg.Exempt,
 		trustedHeader: cfg.TrustedProxyHeader,
 		failClosed:    cfg.FailMode == FailClosed,
 		onLimited:     cfg.OnLimited,
@@ -195,8 +199,8 @@ func (l *Limiter) Backend() string {
 	return BackendRedis
 }
 
-// invalidOriginKey is the one bucket of all invalid Origin values; OriginKey
-// never returns it, and no exempt entry matches it.
+// invalidOriginKey is the one bucket of all invalid Origin values; an
+// OriginKey function never returns it, and it is never exempt.
 const invalidOriginKey = "(invalid)"
 
 // errUnavailable means FailClosed refused to decide without Redis.

@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"github.com/corsbridge/corsbridge/allowlist"
+
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,9 @@ import (
 // newTestLimiter builds a Limiter closed at the end of the test.
 func newTestLimiter(t *testing.T, cfg Config) *Limiter {
 	t.Helper()
+	if cfg.OriginKey == nil {
+		cfg.OriginKey = allowlist.OriginKey // as the server passes it
+	}
 	l, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +183,7 @@ func TestMiddlewareKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newTestLimiter(t, Config{Origin: Limit{Requests: 2, Window: time.Minute}, Client: Limit{Requests: 3, Window: time.Minute},
-				Exempt: tt.exempt, TrustedProxyHeader: tt.trusted})
+				Exempt: exemptOf(t, tt.exempt...), TrustedProxyHeader: tt.trusted})
 			h := l.Middleware(okHandler)
 			var got []int
 			for _, q := range tt.reqs {
@@ -216,13 +221,12 @@ func TestConfigValidate(t *testing.T) {
 		wantErr string
 	}{
 		{name: "zero", cfg: Config{}},
-		{name: "full", cfg: Config{Origin: Limit{Requests: 60, Window: time.Minute}, Client: Limit{Requests: 1, Window: time.Second}, Exempt: []string{"a.example", "*.b.example", "/c/"},
+		{name: "full", cfg: Config{Origin: Limit{Requests: 60, Window: time.Minute}, Client: Limit{Requests: 1, Window: time.Second}, Exempt: exemptOf(t, "a.example", "*.b.example", "/c/"), OriginKey: allowlist.OriginKey,
 			TrustedProxyHeader: "Fly-Client-IP", FailMode: FailClosed, RedisURL: "redis://localhost"}},
 		{name: "bad origin limit", cfg: Config{Origin: Limit{Requests: 1, Window: time.Millisecond}}, wantErr: "origin limit"},
 		{name: "bad client limit", cfg: Config{Client: Limit{Requests: -1, Window: time.Minute}}, wantErr: "client limit"},
 		{name: "fractional window", cfg: Config{Client: Limit{Requests: 1, Window: 1500 * time.Millisecond}}, wantErr: "whole number of seconds"},
 		{name: "fail mode", cfg: Config{FailMode: "maybe"}, wantErr: "fail mode"},
-		{name: "exempt", cfg: Config{Exempt: []string{"a.*"}}, wantErr: "exempt"},
 		{name: "xff", cfg: Config{TrustedProxyHeader: "x-forwarded-for"}, wantErr: "not x-forwarded-for"},
 		{name: "forwarded", cfg: Config{TrustedProxyHeader: "Forwarded"}, wantErr: "clients write"},
 		{name: "header syntax", cfg: Config{TrustedProxyHeader: "Fly Client IP"}, wantErr: "not a header name"},
@@ -266,5 +270,24 @@ func TestOnRefusedNamesTheLimit(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{LimitOrigin, LimitClient}) {
 		t.Errorf("OnRefused saw %q, want [origin client]", got)
+	}
+}
+
+// exemptOf compiles exemption entries as the server does.
+func exemptOf(t *testing.T, entries ...string) func(string) bool {
+	t.Helper()
+	set, err := allowlist.NewOriginKeySet(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set.MatchKey
+}
+
+// TestNewNeedsOriginKey: an origin limit cannot count without the
+// canonicaliser the server passes.
+func TestNewNeedsOriginKey(t *testing.T) {
+	_, err := New(context.Background(), Config{Origin: Limit{Requests: 1, Window: time.Minute}})
+	if err == nil || !strings.Contains(err.Error(), "OriginKey") {
+		t.Fatalf("New without OriginKey = %v, want an error naming it", err)
 	}
 }

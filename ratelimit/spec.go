@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"fmt"
 	"github.com/corsbridge/corsbridge/rate"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -60,7 +59,7 @@ type CorsAnywhere struct {
 	// Only: a max of 0, cors-anywhere's recipe for "only these origins".
 	// Listed origins are not limited and every other origin (and a request
 	// without one) is refused, which is an origin allowlist: the caller
-	// gives ExemptMatcher(Exempt) to the origin policy.
+	// gives allowlist.NewOriginKeySet(Exempt) to the origin policy.
 	Only bool
 }
 
@@ -97,12 +96,7 @@ func ParseCorsAnywhere(s string) (CorsAnywhere, error) {
 	if !ok || mins == 0 {
 		return bad(fmt.Sprintf("period must be a whole number of minutes from 1 to %d", int(MaxWindow/time.Minute)))
 	}
-	exempt := f[2:]
-	for _, e := range exempt {
-		if _, err := compileExemptEntry(e); err != nil {
-			return bad(err.Error())
-		}
-	}
+	exempt := f[2:] // the caller compiles them (allowlist.NewOriginKeySet)
 	if len(exempt) == 0 {
 		exempt = nil
 	}
@@ -113,34 +107,4 @@ func ParseCorsAnywhere(s string) (CorsAnywhere, error) {
 		return CorsAnywhere{Exempt: exempt, Only: true}, nil
 	}
 	return CorsAnywhere{Origin: Limit{Requests: reqs, Window: time.Duration(mins) * time.Minute}, Exempt: exempt}, nil
-}
-
-// ExemptMatcher compiles exempt entries (as Config.Exempt takes them) into a
-// predicate over raw Origin header values, for the origin policy when
-// CORSANYWHERE_RATELIMIT's max is 0. A missing or invalid Origin matches
-// nothing.
-func ExemptMatcher(entries []string) (func(origin string) bool, error) {
-	l, err := compileExempt(entries)
-	if err != nil {
-		return nil, err
-	}
-	return func(origin string) bool {
-		k := OriginKey(origin)
-		return k != "" && l.match(k)
-	}, nil
-}
-
-// compileRegexEntry compiles a "/regex/" exempt entry into a matcher of the
-// whole origin key, case-insensitively (cors-anywhere's semantics).
-func compileRegexEntry(e string) (*regexp.Regexp, error) {
-	if len(e) < 3 || e[0] != '/' || e[len(e)-1] != '/' {
-		return nil, fmt.Errorf("exempt regex %q must start and end with '/' and not be empty", e)
-	}
-	inner := e[1 : len(e)-1]
-	// Compiled alone first, so that an inner "a)|(b" cannot unbalance the
-	// anchoring group below.
-	if _, err := regexp.Compile(inner); err != nil {
-		return nil, fmt.Errorf("exempt regex %q is not valid RE2: %v", e, err)
-	}
-	return regexp.Compile(`(?i)^(?:` + inner + `)$`)
 }

@@ -34,12 +34,6 @@ func TestParseCorsAnywhere(t *testing.T) {
 		{name: "not numbers", in: "fifty 3", wantErr: "max requests"},
 		{name: "limit syntax", in: "50/1m", wantErr: "missing the period"},
 		{name: "negative", in: "-5 3", wantErr: "max requests"},
-		{name: "regex unterminated", in: "1 1 /abc", wantErr: "start and end with '/'"},
-		{name: "regex unopened", in: "1 1 abc/", wantErr: "start and end with '/'"},
-		{name: "regex empty", in: "1 1 //", wantErr: "start and end"},
-		{name: "regex lookahead", in: "1 1 /(?!x)y/", wantErr: "RE2"},
-		{name: "regex unbalanced", in: "1 1 /a)|(b/", wantErr: "RE2"},
-		{name: "bad host", in: "1 1 exa$mple.com", wantErr: "not an origin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,9 +70,6 @@ func FuzzParseCorsAnywhere(f *testing.F) {
 		if !ca.Only && l.Window%time.Minute != 0 {
 			t.Fatalf("ParseCorsAnywhere(%q) window %v is not whole minutes", s, l.Window)
 		}
-		if _, err := compileExempt(exempt); err != nil {
-			t.Fatalf("ParseCorsAnywhere(%q) exempt %q does not compile: %v", s, exempt, err)
-		}
 	})
 }
 
@@ -91,39 +82,5 @@ func TestDefaultLimits(t *testing.T) {
 		if got, err := ParseLimit(in); err != nil || got != want {
 			t.Errorf("ParseLimit(%q) = %v, %v; want %v", in, got, err, want)
 		}
-	}
-}
-
-// TestExemptMatcher: the predicate a max of 0 gives the origin policy reads
-// Origin headers the way cors-anywhere reads them: host without scheme, the
-// whole host matched by a /regex/.
-func TestExemptMatcher(t *testing.T) {
-	match, err := ExemptMatcher([]string{`/(.*\.)?example\.com/`, "localhost:8080"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for origin, want := range map[string]bool{
-		"https://example.com":        true,
-		"http://app.example.com":     true,
-		"https://App.Example.COM":    true,
-		"https://example.com:443":    true,
-		"https://example.com.evil":   false,
-		"https://notexample.com":     false,
-		"http://localhost:8080":      true,
-		"http://localhost":           false,
-		"null":                       false,
-		"":                           false,
-		"https://exa mple.com":       false,
-		"https://example.com/path":   false,
-		"https://evil.test":          false,
-		"https://example.com.:443":   true,
-		"https://sub.example.com:81": false,
-	} {
-		if got := match(origin); got != want {
-			t.Errorf("match(%q) = %v, want %v", origin, got, want)
-		}
-	}
-	if _, err := ExemptMatcher([]string{"/(?!x)/"}); err == nil {
-		t.Error("an entry that does not compile must be an error")
 	}
 }

@@ -80,11 +80,11 @@ func (l *Limiter) Take(ctx context.Context, req Request, now time.Time) Result {
 		counts = append(counts, count{rule: l.client, key: l.client.name + clientKey(req.Client)})
 	}
 	if l.origin != nil && req.Origin != "" {
-		key := OriginKey(req.Origin)
+		key := l.originKey(req.Origin)
 		switch {
 		case key == "":
 			key = invalidOriginKey // never exempt
-		case l.exempt.match(key):
+		case l.exempt != nil && l.exempt(key):
 			key = ""
 		}
 		if key != "" {

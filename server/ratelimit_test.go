@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/corsbridge/corsbridge/allowlist"
+
 	"net/http"
 	"strings"
 	"testing"
@@ -18,7 +20,11 @@ func withLimits(t *testing.T, origin, client string, exempt ...string) func(*Dep
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(d *Deps) { d.RateLimit = &ratelimit.Config{Origin: o, Client: c, Exempt: exempt} }
+	set, err := allowlist.NewOriginKeySet(exempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(d *Deps) { d.RateLimit = &ratelimit.Config{Origin: o, Client: c, Exempt: set.MatchKey} }
 }
 
 func TestRateLimitedResponsesAreReadable(t *testing.T) {

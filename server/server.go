@@ -231,6 +231,8 @@ func (s *Server) Close() error {
 func (s *Server) newLimiter(cfg ratelimit.Config) (*ratelimit.Limiter, error) {
 	cfg.Logger = s.logger
 	cfg.Keys = s.access != nil
+	// Counted under the same canonical origin every policy rule sees.
+	cfg.OriginKey = allowlist.OriginKey
 	if cfg.TrustedProxyHeader == "" {
 		cfg.TrustedProxyHeader = s.cfg.TrustedProxyHeader
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	MetricsAddr       string // a separate listener for /metrics; empty: none
 	UpstreamCAFile    string // PEM roots trusted for HTTPS upstreams besides the system's
 	Pprof             bool   // serve /debug/pprof/ on the MetricsAddr listener
+	// RateLimitExempt are the exemption entries as configured, which
+	// RateLimit.Exempt matches (allowlist.OriginKeySet).
+	RateLimitExempt []string
 	// OnlyOrigins are CORSANYWHERE_RATELIMIT's hosts when its max is 0, the
 	// only origins served (Allow.AllowOriginFunc): for the landing page.
 	OnlyOrigins []string
@@ -179,14 +182,19 @@ func settings() []setting {
 				if err != nil {
 					return err
 				}
-				c.RateLimit.Origin, c.RateLimit.Exempt = ca.Origin, ca.Exempt
+				listed, err := allowlist.NewOriginKeySet(ca.Exempt)
+				if err != nil {
+					return fmt.Errorf("invalid CORSANYWHERE_RATELIMIT: %w", err)
+				}
+				c.RateLimit.Origin, c.RateLimit.Exempt = ca.Origin, listed.MatchKey
+				c.RateLimitExempt = ca.Exempt
 				if ca.Only {
 					// A max of 0 is cors-anywhere's "only these origins":
 					// an origin allowlist in the exempt list's patterns.
-					c.Allow.AllowOriginFunc, err = ratelimit.ExemptMatcher(ca.Exempt)
+					c.Allow.AllowOriginFunc = listed.Match
 					c.OnlyOrigins = ca.Exempt
 				}
-				return err
+				return nil
 			}},
 		{Flag: "client-rate-limit", Env: "CORSBRIDGE_CLIENT_RATE_LIMIT", Default: ratelimit.DefaultClientLimit,
 			Usage: "requests per client IP (IPv6 by /64), stacked with the origin limit: N/duration or off",
@@ -194,9 +202,15 @@ func settings() []setting {
 		{Flag: "rate-limit-exempt", Env: "CORSBRIDGE_RATE_LIMIT_EXEMPT", Default: "",
 			Usage: "origins the origin limit does not apply to: app.example.com, *.example.com or /regex/",
 			apply: func(c *Config, v string) error {
-				if list := allowlist.ParsePatterns(v); len(list) > 0 {
-					c.RateLimit.Exempt = list
+				list := allowlist.ParsePatterns(v)
+				if len(list) == 0 {
+					return nil
 				}
+				exempt, err := allowlist.NewOriginKeySet(list)
+				if err != nil {
+					return err
+				}
+				c.RateLimit.Exempt, c.RateLimitExempt = exempt.MatchKey, list
 				return nil
 			}},
 		{Flag: "rate-limit-fail", Env: "CORSBRIDGE_RATE_LIMIT_FAIL", Default: string(ratelimit.DefaultFailMode),

@@ -76,13 +76,15 @@ func TestParseConfigSources(t *testing.T) {
 			func(t *testing.T, c Config) {
 				expect(t, c.RateLimit.Origin.String(), "60/1m")
 				expect(t, c.RateLimit.Client.Off(), true)
-				expect(t, strings.Join(c.RateLimit.Exempt, " "), "a.example *.b.example")
+				expect(t, strings.Join(c.RateLimitExempt, " "), "a.example *.b.example")
+				expect(t, c.RateLimit.Exempt("x.b.example"), true)
+				expect(t, c.RateLimit.Exempt("b.example"), false)
 			}},
 		{"cors-anywhere rate limit alias", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "50 3 my.example /(.*\\.)?friendly\\.example$/"},
 			func(t *testing.T, c Config) {
 				expect(t, c.RateLimit.Origin.Requests, 50)
 				expect(t, c.RateLimit.Origin.Window, 3*time.Minute)
-				expect(t, len(c.RateLimit.Exempt), 2)
+				expect(t, len(c.RateLimitExempt), 2)
 			}},
 		{"cors-anywhere max 0 serves only the listed origins", nil, map[string]string{"CORSANYWHERE_RATELIMIT": `0 1 /(.*\.)?example\.com/`},
 			func(t *testing.T, c Config) {
