@@ -41,7 +41,7 @@ var allErrorCodes = []errorCode{
 	codeInvalidTarget, codeHeaderRequired, codeNotFound, codeOriginForbidden, codeTargetForbidden,
 	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeUpstreamUnreachable,
 	codeResponseTooLarge, codeUpstreamTimeout, codeLoopDetected, codeUnavailable, codeInternal,
-	codeKeyRequired, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked,
+	codeKeyRequired, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked, codeInvalidRequest,
 }
 
 // upstreamBuckets span a fast API (5 ms) to the default upstream timeout.
