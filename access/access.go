@@ -11,7 +11,7 @@
 //   - Blocks refuse an origin or a target on every instance within a second
 //     or two of being added, without a restart.
 //   - Secrets are upstream APIs' credentials that the proxy adds to the
-//     requests of keys and tokens that name them (Inject), sealed at rest
+//     requests of keys and tokens that name them (Guard.Secrets), sealed at rest
 //     under CORSBRIDGE_SECRETS_KEY, sent only inside their target pattern
 //     and redacted from everything the proxy relays.
 //

@@ -18,14 +18,14 @@ type Injection struct {
 	secrets []*secret
 }
 
-// Inject decides which secrets go with a request and sets them on out, the
-// request the proxy is about to send to target (the canonical target URL).
-// A secret goes only when every condition holds: grant names it, it exists
-// and opened, and target is inside its pattern (scheme, host, port and path
-// prefix; https unless the pattern says http://). Its header or query
-// parameter replaces the client's own, never merges with it. The caller
-// calls Inject only after every other check has passed.
-func (g *Guard) Inject(grant *Grant, target *url.URL, out *http.Request) *Injection {
+// Secrets decides which secrets go with a request to target (the canonical
+// target URL); the forwarder then sets them with Apply. A secret goes only
+// when every condition holds: grant names it, it exists and opened, and
+// target is inside its pattern (scheme, host, port and path prefix; https
+// unless the pattern says http://). Its header or query parameter replaces
+// the client's own, never merges with it. The pipeline asks only after every
+// other check has passed. Nil when none applies, which is most requests.
+func (g *Guard) Secrets(grant *Grant, target *url.URL) *Injection {
 	if grant == nil || len(grant.secrets) == 0 {
 		return nil
 	}
@@ -41,7 +41,6 @@ func (g *Guard) Inject(grant *Grant, target *url.URL, out *http.Request) *Inject
 		}
 		in.secrets = append(in.secrets, s)
 	}
-	in.Apply(out)
 	return in
 }
 
@@ -57,8 +56,9 @@ func (in *Injection) Names() []string {
 	return names
 }
 
-// Apply sets the secrets on req: Inject's request, or a redirect hop Carries
-// allowed, whose URL the upstream chose and may lack the parameter.
+// Apply sets the secrets on req, the request sent upstream, or a redirect
+// hop Carries allowed, whose URL the upstream chose and may lack the
+// parameter. req.URL is written when a secret is a query parameter.
 func (in *Injection) Apply(req *http.Request) {
 	if in == nil || req == nil {
 		return

@@ -71,7 +71,8 @@ func TestInject(t *testing.T) {
 				out.Header.Set("X-Api-Key", tc.header)
 			}
 			rawQuery := out.URL.RawQuery
-			in := g.Inject(tc.grant, target, out)
+			in := g.Secrets(tc.grant, target)
+			in.Apply(out)
 			if !slices.Equal(in.Names(), tc.wantNames) {
 				t.Errorf("sent %v, want %v", in.Names(), tc.wantNames)
 			}
@@ -97,7 +98,8 @@ func TestInject(t *testing.T) {
 func TestCarriesAndRedact(t *testing.T) {
 	g, granted, _, _ := secretsGuard(t)
 	out, _ := http.NewRequest("GET", "https://api.weather.example/v1/now?q=1", nil)
-	in := g.Inject(granted, out.URL, out)
+	in := g.Secrets(granted, out.URL)
+	in.Apply(out)
 	if in == nil {
 		t.Fatal("nothing injected")
 	}
@@ -239,7 +241,9 @@ func TestTokenGrantsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := http.NewRequest("GET", target.String(), nil)
-	if in := g.Inject(grant, target, out); !slices.Equal(in.Names(), []string{"maps"}) ||
+	in := g.Secrets(grant, target)
+	in.Apply(out)
+	if !slices.Equal(in.Names(), []string{"maps"}) ||
 		out.Header.Get("X-Api-Key") != headerValue || out.URL.RawQuery != "z=1" {
 		t.Errorf("sent %v: %v %q", in.Names(), out.Header, out.URL.RawQuery)
 	}

@@ -150,6 +150,9 @@ type Request struct {
 	// request's access grant, opaque to the forwarder (a pointer, so
 	// passing it costs nothing).
 	Grant any
+	// Secrets, when set, are sent with the request and kept where they
+	// belong (see Secrets); nil for most requests.
+	Secrets Secrets
 }
 
 // Outcome is what the request log needs to know of a forwarded request.
@@ -166,6 +169,7 @@ type exchange struct {
 	context.Context
 
 	req     Request
+	sent    *url.URL // the first request's URL: Target, or a copy carrying a secret
 	w       http.ResponseWriter
 	body    *clientBody
 	replay  []byte
@@ -215,6 +219,14 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = ""           // Host is the target's
 	out.RequestURI = ""
 	scrubRequestHeaders(out.Header, f.cfg.TrustedProxyHeader)
+	ex.sent = out.URL
+	if ex.req.Secrets != nil {
+		// Set after scrubbing, so no rule removes them, and on a copy of
+		// the target, which stays as the client sent it.
+		sent := *ex.req.Target
+		out.URL, ex.sent = &sent, &sent
+		ex.req.Secrets.Apply(out)
+	}
 	out.Header.Set("Via", "1.1 "+viaToken)
 	if f.cfg.ForwardClientIP {
 		if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
@@ -241,17 +253,28 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	}
 	h := res.Header
 	scrubResponseHeaders(h)
+	if ex.req.Secrets != nil {
+		ex.req.Secrets.RedactHeader(h)
+	}
 	target := ex.req.Target
 	if loc := h.Get("Location"); loc != "" && res.StatusCode >= 300 && res.StatusCode < 400 {
-		h.Set("Location", redirectLocation(target, res.Request.URL, loc))
+		loc = redirectLocation(target, res.Request.URL, loc)
+		if ex.req.Secrets != nil {
+			// Resolved against the URL sent, which carried the secret.
+			loc = ex.req.Secrets.RedactURL(loc)
+		}
+		h.Set("Location", loc)
 	}
 	// The proxy's own headers, by their canonical keys, from one backing
 	// array; each value slice is capped, so an append elsewhere copies.
 	vals := make([]string, 4)
 	vals[0] = TargetString(target)
 	vals[1] = vals[0]
-	if res.Request.URL != target { // a redirect was followed
+	if res.Request.URL != ex.sent { // a redirect was followed
 		vals[1] = TargetString(res.Request.URL)
+		if ex.req.Secrets != nil {
+			vals[1] = ex.req.Secrets.RedactURL(vals[1])
+		}
 	}
 	vals[2] = "nosniff"
 	vals[3] = "sandbox"
@@ -270,6 +293,7 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	ex.res = res
 	if res.Body != nil && res.Body != http.NoBody && ex.cancel != nil {
 		ex.watch = watchUpstream(res, f.cfg.UpstreamIdleTimeout, ex.cancel, ex.w)
+		ex.watch.secrets = ex.req.Secrets
 		res.Body = ex.watch
 	}
 	if res.ContentLength < 0 && res.Body != nil && res.Body != http.NoBody {
@@ -298,6 +322,12 @@ func (f *Forwarder) errorHandler(w http.ResponseWriter, r *http.Request, err err
 
 func (ex *exchange) note(fail *Failure) {
 	ex.outcome.Err = redactURLs(fail.Err)
+	if ex.req.Secrets != nil && fail.Err != nil {
+		// A secret's value may sit in the error text outside a URL too
+		// (a hop's URL as the upstream wrote it, a protocol error quoting
+		// a header).
+		ex.outcome.Err = &redactedError{err: fail.Err, msg: ex.req.Secrets.Redact(ex.outcome.Err.Error())}
+	}
 	ex.outcome.ClientGone = fail.Kind == KindClientGone
 }
 

@@ -37,9 +37,19 @@ func (f *Forwarder) checkRedirect(next *http.Request, via []*http.Request) error
 	if len(via) > f.cfg.MaxRedirects {
 		return http.ErrUseLastResponse
 	}
+	ex := exchangeFrom(next.Context())
+	if ex != nil && ex.req.Secrets != nil {
+		// A secret goes only where its pattern says: a hop leaving it is
+		// handed back to the client (Location redacted) instead of being
+		// sent anything that carries the secret.
+		if !ex.req.Secrets.Carries(next.URL) {
+			return http.ErrUseLastResponse
+		}
+		ex.req.Secrets.Apply(next)
+	}
 	// Every hop passes the same checks as the first request: the target
 	// policy, the request's key scope and the run-time blocks.
-	if ex := exchangeFrom(next.Context()); ex != nil && f.checkHop != nil {
+	if ex != nil && f.checkHop != nil {
 		if err := f.checkHop(ex.req.Grant, next.URL); err != nil {
 			return &refused{err}
 		}

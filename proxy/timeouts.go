@@ -85,7 +85,8 @@ type upstreamWatchdog struct {
 	timer   *time.Timer
 	idle    time.Duration
 	expired atomic.Bool
-	err     error // the body's failure, read on the relaying goroutine
+	err     error   // the body's failure, read on the relaying goroutine
+	secrets Secrets // nil: none sent
 }
 
 func watchUpstream(res *http.Response, idle time.Duration, cancel context.CancelFunc, client http.ResponseWriter) *upstreamWatchdog {
@@ -114,6 +115,9 @@ func (w *upstreamWatchdog) Read(p []byte) (int, error) {
 		// Trailers arrive with the end of the body and are relayed after
 		// it: they get the same scrubbing as headers.
 		scrubResponseHeaders(w.res.Trailer)
+		if w.secrets != nil {
+			w.secrets.RedactHeader(w.res.Trailer)
+		}
 	}
 	return n, err
 }
