@@ -22,6 +22,7 @@ type record struct {
 	bodyIn     countingBody // counts the request body as it is read
 	targetHost string
 	keyName    string    // the access key's name (or token id), never its secret
+	secrets    []string  // names of the upstream secrets sent, never their values
 	limitedBy  string    // the limit that refused the request: origin, client or key
 	denyReason string    // the policy's reason for a refusal, safe to log
 	code       errorCode // the proxy's error code, when it answered with one
@@ -107,6 +108,9 @@ func (s *Server) logLine(r *http.Request, info *record, status int, bytesOut int
 	}
 	if info.keyName != "" {
 		attrs = append(attrs, slog.String("key", info.keyName))
+	}
+	if len(info.secrets) > 0 {
+		attrs = append(attrs, slog.Any("secrets", info.secrets))
 	}
 	if info.limitedBy != "" {
 		attrs = append(attrs, slog.String("limited_by", info.limitedBy))

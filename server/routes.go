@@ -93,9 +93,16 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, limitRefusal{limits})
 		return
 	}
-	// 6. Forward: the upstream's answer, scrubbed, relayed as it streams.
+	fwd := proxy.Request{Target: target, Grant: grant}
+	// 6. Secrets: the upstream credentials this grant may send to this
+	// target, if any; the forwarder sets them and keeps them there.
+	if secrets := s.access.Secrets(grant, target); secrets != nil {
+		fwd.Secrets = secrets
+		rec.secrets = secrets.Names()
+	}
+	// 7. Forward: the upstream's answer, scrubbed, relayed as it streams.
 	rec.forwarding = true
-	rec.upstream = s.forwarder.Forward(w, r, proxy.Request{Target: target, Grant: grant})
+	rec.upstream = s.forwarder.Forward(w, r, fwd)
 }
 
 // takeLimits is step 5. It sets the X-RateLimit-* headers on every answer
