@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
 const (
@@ -140,5 +144,50 @@ func TestTokenGrantsSecrets(t *testing.T) {
 	var c access.Claims
 	if err := json.Unmarshal(p.Payload, &c); err != nil || strings.Join(c.Secrets, ",") != "maps,weather" {
 		t.Errorf("claims %s: %v", p.Payload, err)
+	}
+}
+
+// TestSecretsThroughRedisOnTwoInstances: a secret set with `admin` in Redis
+// reaches the upstream through both instances, only for the key granting
+// it; neither instance logs its value.
+func TestSecretsThroughRedisOnTwoInstances(t *testing.T) {
+	var mu sync.Mutex
+	var got []string // X-Api-Key as the upstream saw it, per request
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("X-Api-Key"))
+		mu.Unlock()
+	}))
+	defer upstream.Close()
+	env := map[string]string{
+		"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8",
+		"REDIS_URL":                redistest.Dedicated(t).URL(),
+		"CORSBRIDGE_SECRETS_KEY":   testSecretsKey,
+	}
+	// http:// named explicitly: the test upstream is plain HTTP.
+	if _, _, err := adminIn(env, testSecretValue, "secrets", "set", "api", "--target", upstream.URL+"/v1/", "--header", "X-Api-Key"); err != nil {
+		t.Fatal(err)
+	}
+	granted := admin(t, env, "keys", "add", "--name", "demo", "--secret", "api")
+	plain := admin(t, env, "keys", "add", "--name", "plain")
+	insts := []*instance{start(t, env), start(t, env)}
+	for _, inst := range insts {
+		for _, tc := range []struct{ key, want string }{{granted, testSecretValue}, {plain, ""}, {"", ""}} {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			if status, code := call(t, inst.base, upstream.URL+"/v1/x", "https://demo.example", tc.key); status != 200 || code != "" {
+				t.Fatalf("%s: %d %s", inst.base, status, code)
+			}
+			mu.Lock()
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("%s: upstream got X-Api-Key %q, want %q", inst.base, got, tc.want)
+			}
+			mu.Unlock()
+		}
+		syncLog(t, inst)
+		if logs := inst.logs.String(); strings.Contains(logs, testSecretValue) || !strings.Contains(logs, `"secrets":["api"]`) {
+			t.Errorf("%s log:\n%s", inst.base, logs)
+		}
 	}
 }
