@@ -15,7 +15,8 @@ import (
 // registry the caller passes to New (never the global default one).
 //
 // Every label has a small, fixed set of values: status class, error code,
-// limit name, refusal reason class. Origins, hosts and client addresses are
+// limit name, refusal reason class, and key names, which the operator makes
+// and keyMetrics bounds. Origins, hosts and client addresses are
 // never labels, since anyone on the internet could mint new series with them;
 // they are in the request log instead.
 //
@@ -33,6 +34,7 @@ type metrics struct {
 	rateLimited   map[string]prometheus.Counter
 	refusals      *prometheus.CounterVec
 	refusalByKind map[refusalKey]prometheus.Counter
+	keys          *keyMetrics
 }
 
 // allErrorCodes lists every code, so each series exists (at zero) from the
@@ -81,6 +83,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		byCode:        map[errorCode]prometheus.Counter{},
 		rateLimited:   map[string]prometheus.Counter{},
 		refusalByKind: map[refusalKey]prometheus.Counter{},
+		keys:          newKeyMetrics(maxKeySeries),
 	}
 	for class := 1; class <= 5; class++ {
 		m.byClass[class] = m.requests.WithLabelValues(statusClass(class*100), "none")
@@ -100,6 +103,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	}
 	collectors := []prometheus.Collector{
 		m.requests, m.aborted, m.upstream, m.bytesIn, m.bytesOut, m.inFlight, limited, m.refusals,
+		m.keys.requests, m.keys.bytes,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "corsbridge_build_info",
 			Help:        "Always 1; the labels name the running build.",
@@ -168,6 +172,9 @@ func (m *metrics) observe(info *record, status int, bytesOut int64, aborted bool
 	}
 	if bytesOut > 0 {
 		m.bytesOut.Add(float64(bytesOut))
+	}
+	if info.keyName != "" {
+		m.keys.observe(info.keyName, bytesOut)
 	}
 }
 
