@@ -81,3 +81,41 @@ func TestBrokenChunkedUpstreamBodyNeverEndsWithoutAStatus(t *testing.T) {
 	}
 	t.Logf("%d answered in the error contract, %d aborted after the headers", contract, aborted)
 }
+
+// Holding the status line back must not hold back an event stream's
+// headers: a page's EventSource opens on them, long before the first event.
+func TestEventStreamHeadersArriveBeforeTheFirstEvent(t *testing.T) {
+	release := make(chan struct{})
+	upstream, _ := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "data: late\n\n")
+	})
+	defer close(release)
+	p := newProxy(t)
+	req, _ := http.NewRequest("GET", p.URL+"/"+upstream.URL+"/events", nil)
+	req.Header.Set("Origin", "https://a.example")
+	got := make(chan *http.Response, 1)
+	go func() {
+		res, err := p.Client.Do(req)
+		if err != nil {
+			close(got)
+			return
+		}
+		got <- res
+	}()
+	select {
+	case res, ok := <-got:
+		if !ok {
+			t.Fatal("request failed")
+		}
+		defer res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Errorf("status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no headers within 5s while the stream waits for its first event")
+	}
+}
