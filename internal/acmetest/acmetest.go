@@ -78,10 +78,17 @@ func Start(t testing.TB, o Options) *CA {
 	c := &CA{dns: resolver, ca: authority}
 	handler := front.Handler()
 	c.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/order-plz") {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/order-plz") {
+			handler.ServeHTTP(w, r)
+			return
+		}
+		// Pebble refuses some requests on purpose (a bad nonce, which
+		// the client retries): only an order created counts.
+		sw := &statusWriter{ResponseWriter: w}
+		handler.ServeHTTP(sw, r)
+		if sw.status == http.StatusCreated {
 			c.orders.Add(1)
 		}
-		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(c.srv.Close)
 	return c
@@ -100,7 +107,7 @@ func (c *CA) DirectoryRootPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.srv.Certificate().Raw})
 }
 
-// Orders counts new-order requests the CA has received.
+// Orders counts the orders the CA has created.
 func (c *CA) Orders() int64 { return c.orders.Load() }
 
 // Roots is a pool with the CA's root, for clients that verify the chain.
@@ -153,4 +160,14 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
