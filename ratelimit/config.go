@@ -52,12 +52,19 @@ type Config struct {
 	// Client is the per-client-IP limit (CORSBRIDGE_CLIENT_RATE_LIMIT),
 	// stacked with Origin since any non-browser client can forge Origin.
 	Client Limit
+	// ClientConcurrency caps the requests in flight per client address
+	// (CORSBRIDGE_CLIENT_CONCURRENCY), OriginConcurrency those per origin,
+	// or per access key for requests that carry one
+	// (CORSBRIDGE_ORIGIN_CONCURRENCY), on this instance; 0 is off. See
+	// DefaultClientConcurrency.
+	ClientConcurrency int
+	OriginConcurrency int
 	// OriginKey is the per-origin counter key of an Origin header value,
 	// "" when it is not a valid origin (allowlist.OriginKey: the server
 	// passes the one canonicaliser every rule uses). Required with Origin.
 	OriginKey func(origin string) string
-	// Exempt reports the origin keys the Origin limit does not apply to (the
-	// Client limit still does): CORSBRIDGE_RATE_LIMIT_EXEMPT, compiled by
+	// Exempt reports the origin keys the Origin limit and the origin cap do
+	// not apply to (the Client limit and cap still do): CORSBRIDGE_RATE_LIMIT_EXEMPT, compiled by
 	// allowlist.NewOriginKeySet. Nil exempts none.
 	Exempt func(originKey string) bool
 	// TrustedProxyHeader names the header a trusted front proxy sets to the
@@ -101,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Client.Validate(); err != nil {
 		return fmt.Errorf("client limit: %w", err)
+	}
+	if c.ClientConcurrency < 0 || c.ClientConcurrency > MaxConcurrency || c.OriginConcurrency < 0 || c.OriginConcurrency > MaxConcurrency {
+		return fmt.Errorf("ratelimit: concurrency caps must be from 0 (off) to %d", MaxConcurrency)
 	}
 	if c.FailMode != "" {
 		if _, err := ParseFailMode(string(c.FailMode)); err != nil {

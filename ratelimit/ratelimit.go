@@ -54,6 +54,9 @@ type Limiter struct {
 	keyLocal       localCounters // per-key counts without Redis or while it is down
 	originKey      func(string) string
 	exempt         func(string) bool
+	inFlight       *inFlight // requests in flight, always per instance
+	clientConc     int       // 0: no cap
+	originConc     int
 	trustedHeader  string
 	failClosed     bool
 	onLimited      http.HandlerFunc
@@ -91,8 +94,8 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if !cfg.Origin.Off() && cfg.OriginKey == nil {
-		return nil, errors.New("ratelimit: an origin limit needs an OriginKey function")
+	if (!cfg.Origin.Off() || cfg.OriginConcurrency > 0) && cfg.OriginKey == nil {
+		return nil, errors.New("ratelimit: an origin limit or cap needs an OriginKey function")
 	}
 	l := &Limiter{
 		originKey:     cfg.OriginKey,
@@ -103,6 +106,9 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		onUnavailable: cfg.OnUnavailable,
 		onRefused:     cfg.OnRefused,
 		log:           cfg.Logger,
+		inFlight:      newInFlight(),
+		clientConc:    cfg.ClientConcurrency,
+		originConc:    cfg.OriginConcurrency,
 	}
 	if !cfg.Origin.Off() {
 		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(cfg.Origin.Window),
@@ -219,6 +225,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			req.Key, req.KeyLimit = k.name, k.limit
 		}
 		res := l.Take(r.Context(), req, time.Now())
+		defer res.Release()
 		res.SetHeaders(w.Header())
 		switch {
 		case res.Unavailable:

@@ -38,18 +38,29 @@ type Result struct {
 	Unavailable bool
 	// RefusedBy names the limit that refused (LimitOrigin, LimitClient or
 	// LimitKey); "" when allowed.
-	RefusedBy   string
+	RefusedBy string
+	// ConcurrencyLimited: RefusedBy's cap on requests in flight refused the
+	// request (429 concurrency_limited), not its rate limit.
+	ConcurrencyLimited bool
+	// Held are the request's places in flight, held until Release.
+	Held        Held
 	limitHeader string
 }
+
+// Release gives back the request's places in flight (see Held.Release):
+// call it once, when the response has ended.
+func (r Result) Release() { r.Held.Release() }
 
 // Allowed reports whether the request may go on.
 func (r Result) Allowed() bool { return !r.Unavailable && r.RefusedBy == "" }
 
 // SetHeaders writes the result's headers: X-RateLimit-* when a limit
 // counted the request, and Retry-After when it was refused (seconds until a
-// slot frees, at least 1) or the limits were unavailable (1).
+// slot frees, at least 1) or the limits were unavailable (1). A request
+// refused for the requests in flight gets Retry-After: 1: no one knows when
+// a held response will end, and a refused request cost nothing to send.
 func (r Result) SetHeaders(h http.Header) {
-	if r.Unavailable {
+	if r.Unavailable || r.ConcurrencyLimited {
 		h["Retry-After"] = []string{"1"}
 		return
 	}
@@ -62,7 +73,27 @@ func (r Result) SetHeaders(h http.Header) {
 	}
 }
 
-// Take counts one request against the limits that apply to it.
+// Take admits one request: it takes the request's places in flight under
+// the concurrency caps (see hold), then counts it against the rate limits
+// that apply to it. An allowed request holds its places until the caller
+// calls Result.Release; a refused one holds none. The caps come first: they
+// cost no Redis round trip, so a client refused for holding too many
+// streams does not load Redis either.
+func (l *Limiter) Take(ctx context.Context, req Request, now time.Time) Result {
+	held, refusedBy := l.hold(req)
+	if refusedBy != "" {
+		return Result{RefusedBy: refusedBy, ConcurrencyLimited: true}
+	}
+	res := l.count(ctx, req, now)
+	if !res.Allowed() {
+		held.Release()
+		return res
+	}
+	res.Held = held
+	return res
+}
+
+// count counts one request against the rate limits that apply to it.
 //
 // Without a key, the client limit (by ClientIP) is checked first, so
 // requests it refuses do not use up the origin's quota; requests the origin
@@ -70,7 +101,7 @@ func (r Result) SetHeaders(h http.Header) {
 // that is not a valid origin counts under one shared key that no exemption
 // matches. With Redis all of a request's limits are counted in one round
 // trip (see RedisCounter).
-func (l *Limiter) Take(ctx context.Context, req Request, now time.Time) Result {
+func (l *Limiter) count(ctx context.Context, req Request, now time.Time) Result {
 	if req.Key != "" {
 		return l.takeKeyed(ctx, req, now)
 	}
@@ -79,15 +110,8 @@ func (l *Limiter) Take(ctx context.Context, req Request, now time.Time) Result {
 	if l.client != nil {
 		counts = append(counts, count{rule: l.client, key: l.client.name + clientKey(req.Client)})
 	}
-	if l.origin != nil && req.Origin != "" {
-		key := l.originKey(req.Origin)
-		switch {
-		case key == "":
-			key = invalidOriginKey // never exempt
-		case l.exempt != nil && l.exempt(key):
-			key = ""
-		}
-		if key != "" {
+	if l.origin != nil {
+		if key := l.bucketOf(req.Origin); key != "" {
 			counts = append(counts, count{rule: l.origin, key: l.origin.name + key})
 		}
 	}
@@ -127,4 +151,21 @@ func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Res
 		res.RefusedBy = LimitKey
 	}
 	return res
+}
+
+// bucketOf is the key an Origin header is counted under by the origin
+// limit and cap: "" for none or an exempt one, one shared key for every
+// invalid one (which no exemption matches).
+func (l *Limiter) bucketOf(origin string) string {
+	if origin == "" {
+		return ""
+	}
+	switch key := l.originKey(origin); {
+	case key == "":
+		return invalidOriginKey
+	case l.exempt != nil && l.exempt(key):
+		return ""
+	default:
+		return key
+	}
 }

@@ -19,6 +19,7 @@ const (
 	codeMethodNotAllowed    errorCode = "method_not_allowed"
 	codeBodyTooLarge        errorCode = "body_too_large"
 	codeRateLimited         errorCode = "rate_limited"
+	codeConcurrencyLimited  errorCode = "concurrency_limited"
 	codeUpstreamUnreachable errorCode = "upstream_unreachable"
 	codeResponseTooLarge    errorCode = "response_too_large"
 	codeUpstreamTimeout     errorCode = "upstream_timeout"
@@ -51,7 +52,7 @@ func (c errorCode) status() int {
 		return http.StatusRequestEntityTooLarge
 	case codeRequestTimeout:
 		return http.StatusRequestTimeout
-	case codeRateLimited:
+	case codeRateLimited, codeConcurrencyLimited:
 		return http.StatusTooManyRequests
 	case codeUpstreamUnreachable, codeResponseTooLarge:
 		return http.StatusBadGateway

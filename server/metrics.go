@@ -23,25 +23,27 @@ import (
 // Every series the hot path touches is resolved here, at start-up, so a
 // request costs a few atomic adds and no allocation or label lookup.
 type metrics struct {
-	requests      *prometheus.CounterVec
-	byClass       [6]prometheus.Counter            // no error code, by status/100
-	byCode        map[errorCode]prometheus.Counter // error code, in the class of its status
-	aborted       prometheus.Counter
-	upstream      prometheus.Histogram
-	bytesIn       prometheus.Counter
-	bytesOut      prometheus.Counter
-	inFlight      prometheus.Gauge
-	rateLimited   map[string]prometheus.Counter
-	refusals      *prometheus.CounterVec
-	refusalByKind map[refusalKey]prometheus.Counter
-	keys          *keyMetrics
+	requests    *prometheus.CounterVec
+	byClass     [6]prometheus.Counter            // no error code, by status/100
+	byCode      map[errorCode]prometheus.Counter // error code, in the class of its status
+	aborted     prometheus.Counter
+	upstream    prometheus.Histogram
+	bytesIn     prometheus.Counter
+	bytesOut    prometheus.Counter
+	inFlight    prometheus.Gauge
+	rateLimited map[string]prometheus.Counter
+	// concurrencyLimited counts 429 concurrency_limited by cap.
+	concurrencyLimited map[string]prometheus.Counter
+	refusals           *prometheus.CounterVec
+	refusalByKind      map[refusalKey]prometheus.Counter
+	keys               *keyMetrics
 }
 
 // allErrorCodes lists every code, so each series exists (at zero) from the
 // first scrape and rate() works on it.
 var allErrorCodes = []errorCode{
 	codeInvalidTarget, codeHeaderRequired, codeNotFound, codeOriginForbidden, codeTargetForbidden,
-	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeUpstreamUnreachable,
+	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeConcurrencyLimited, codeUpstreamUnreachable,
 	codeResponseTooLarge, codeUpstreamTimeout, codeLoopDetected, codeUnavailable, codeInternal,
 	codeKeyRequired, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked, codeInvalidRequest,
 }
@@ -98,11 +100,19 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
 		m.rateLimited[limit] = limited.WithLabelValues(limit)
 	}
+	m.concurrencyLimited = map[string]prometheus.Counter{}
+	concurrencyLimited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "corsbridge_concurrency_limited_total",
+		Help: "Requests refused with 429 concurrency_limited, by the cap on requests in flight that refused them (client, origin, or an access key's).",
+	}, []string{"limit"})
+	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
+		m.concurrencyLimited[limit] = concurrencyLimited.WithLabelValues(limit)
+	}
 	for _, k := range allRefusals() {
 		m.refusalByKind[k] = m.refusals.WithLabelValues(string(k.code), k.reason, k.stage)
 	}
 	collectors := []prometheus.Collector{
-		m.requests, m.aborted, m.upstream, m.bytesIn, m.bytesOut, m.inFlight, limited, m.refusals,
+		m.requests, m.aborted, m.upstream, m.bytesIn, m.bytesOut, m.inFlight, limited, concurrencyLimited, m.refusals,
 		m.keys.requests, m.keys.bytes,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "corsbridge_build_info",
@@ -110,9 +120,22 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 			ConstLabels: prometheus.Labels{"version": s.cfg.Version, "go_version": runtime.Version()},
 		}, func() float64 { return 1 }),
 	}
-	// The rate-limit state is read when scraped, never on the hot path.
+	collectors = append(collectors, scrapedGauges(s)...)
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// scrapedGauges are the gauges read when scraped, never on the hot path: the
+// rate-limit state, the places held under the concurrency caps and the TLS
+// certificates' expiry.
+func scrapedGauges(s *Server) []prometheus.Collector {
+	var gauges []prometheus.Collector
 	for _, state := range []string{ratelimit.StatusNotConfigured, ratelimit.StatusHealthy, ratelimit.StatusDegraded} {
-		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		gauges = append(gauges, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "corsbridge_rate_limit_state",
 			Help:        "1 for the rate-limit counters' current state: not_configured (in memory), healthy (Redis) or degraded (Redis unavailable, falling back).",
 			ConstLabels: prometheus.Labels{"state": state},
@@ -123,8 +146,22 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 			return 0
 		}))
 	}
+	// Places in flight, read when scraped: how close this instance is to
+	// its concurrency caps, summed over clients, origins and keys.
+	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
+		gauges = append(gauges, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "corsbridge_concurrency_in_flight",
+			Help:        "Requests in flight on this instance counted under a concurrency cap, by cap: client, origin, or an access key's.",
+			ConstLabels: prometheus.Labels{"limit": limit},
+		}, func() float64 {
+			if s.limiter == nil {
+				return 0
+			}
+			return float64(s.limiter.InFlight(limit))
+		}))
+	}
 	if s.tlsStatus != nil {
-		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		gauges = append(gauges, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "corsbridge_tls_certificate_expiry_timestamp_seconds",
 			Help: "Unix time at which the earliest of the instance's TLS certificates expires; 0 before the first is obtained.",
 		}, func() float64 {
@@ -134,12 +171,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 			return 0
 		}))
 	}
-	for _, c := range collectors {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return gauges
 }
 
 func statusClass(status int) string {

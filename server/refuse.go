@@ -83,12 +83,32 @@ func (s *Server) refuseLimits(w http.ResponseWriter, r *http.Request, res rateli
 		return
 	}
 	recordFrom(r).limitedBy = res.RefusedBy
+	if res.ConcurrencyLimited {
+		s.refuseConcurrency(w, r, res.RefusedBy)
+		return
+	}
 	if s.metrics != nil {
 		if c := s.metrics.rateLimited[res.RefusedBy]; c != nil {
 			c.Inc()
 		}
 	}
 	s.writeError(w, r, codeRateLimited, "rate limit exceeded; retry after "+w.Header().Get("Retry-After")+" seconds")
+}
+
+func (s *Server) refuseConcurrency(w http.ResponseWriter, r *http.Request, limit string) {
+	if s.metrics != nil {
+		if c := s.metrics.concurrencyLimited[limit]; c != nil {
+			c.Inc()
+		}
+	}
+	who := "from this client"
+	switch limit {
+	case ratelimit.LimitOrigin:
+		who = "for this origin"
+	case ratelimit.LimitKey:
+		who = "for this key"
+	}
+	s.writeError(w, r, codeConcurrencyLimited, "too many requests in flight "+who+"; retry when one has ended")
 }
 
 // refuseForward answers a request the forwarder could not relay. It is the

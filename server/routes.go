@@ -88,8 +88,11 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, err)
 		return
 	}
-	// 5. Limits: counted only for requests every check above admitted.
-	if limits := s.takeLimits(w, r, grant); !limits.Allowed() {
+	// 5. Limits: counted only for requests every check above admitted; the
+	// places in flight are held until the response has ended.
+	limits := s.takeLimits(w, r, grant)
+	defer limits.Release()
+	if !limits.Allowed() {
 		s.refuse(w, r, limitRefusal{limits})
 		return
 	}

@@ -199,8 +199,20 @@ func settings() []setting {
 		{Flag: "client-rate-limit", Env: "CORSBRIDGE_CLIENT_RATE_LIMIT", Default: ratelimit.DefaultClientLimit,
 			Usage: "requests per client IP (IPv6 by /64), stacked with the origin limit: N/duration or off",
 			apply: func(c *Config, v string) (err error) { c.RateLimit.Client, err = ratelimit.ParseLimit(v); return }},
+		{Flag: "client-concurrency", Env: "CORSBRIDGE_CLIENT_CONCURRENCY", Default: strconv.Itoa(ratelimit.DefaultClientConcurrency),
+			Usage: "requests in flight at once per client IP (IPv6 by /64), event streams included, counted per instance; more is 429 concurrency_limited: a number or off",
+			apply: func(c *Config, v string) (err error) {
+				c.RateLimit.ClientConcurrency, err = ratelimit.ParseConcurrency(v)
+				return
+			}},
+		{Flag: "origin-concurrency", Env: "CORSBRIDGE_ORIGIN_CONCURRENCY", Default: strconv.Itoa(ratelimit.DefaultOriginConcurrency),
+			Usage: "requests in flight at once per origin, or per access key for requests with one, counted per instance; more is 429 concurrency_limited: a number or off",
+			apply: func(c *Config, v string) (err error) {
+				c.RateLimit.OriginConcurrency, err = ratelimit.ParseConcurrency(v)
+				return
+			}},
 		{Flag: "rate-limit-exempt", Env: "CORSBRIDGE_RATE_LIMIT_EXEMPT", Default: "",
-			Usage: "origins the origin limit does not apply to: app.example.com, *.example.com or /regex/",
+			Usage: "origins the origin limit and the origin concurrency cap do not apply to: app.example.com, *.example.com or /regex/",
 			apply: func(c *Config, v string) error {
 				list := allowlist.ParsePatterns(v)
 				if len(list) == 0 {

@@ -97,6 +97,16 @@ func TestParseConfigSources(t *testing.T) {
 			}},
 		{"own rate limit wins over the alias", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "50 3", "CORSBRIDGE_RATE_LIMIT": "5/1s"},
 			func(t *testing.T, c Config) { expect(t, c.RateLimit.Origin.String(), "5/1s") }},
+		{"concurrency caps", nil, map[string]string{"CORSBRIDGE_CLIENT_CONCURRENCY": "8", "CORSBRIDGE_ORIGIN_CONCURRENCY": "off"},
+			func(t *testing.T, c Config) {
+				expect(t, c.RateLimit.ClientConcurrency, 8)
+				expect(t, c.RateLimit.OriginConcurrency, 0)
+			}},
+		{"concurrency caps by default", nil, nil,
+			func(t *testing.T, c Config) {
+				expect(t, c.RateLimit.ClientConcurrency, 64)
+				expect(t, c.RateLimit.OriginConcurrency, 128)
+			}},
 		{"redis and fail mode", nil, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "CORSBRIDGE_RATE_LIMIT_FAIL": "closed"},
 			func(t *testing.T, c Config) {
 				expect(t, c.RateLimit.RedisURL, "redis://127.0.0.1:6379/0")
@@ -144,6 +154,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad rate limit", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT": "lots"}, "CORSBRIDGE_RATE_LIMIT"},
 		{"bad cors-anywhere rate limit", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "fifty"}, "CORSANYWHERE_RATELIMIT"},
 		{"cors-anywhere max 0 without hosts", nil, map[string]string{"CORSANYWHERE_RATELIMIT": "0 1"}, "none is listed"},
+		{"zero concurrency", nil, map[string]string{"CORSBRIDGE_CLIENT_CONCURRENCY": "0"}, "CORSBRIDGE_CLIENT_CONCURRENCY"},
+		{"bad concurrency", []string{"--origin-concurrency", "many"}, nil, "--origin-concurrency"},
 		{"bad fail mode", nil, map[string]string{"CORSBRIDGE_RATE_LIMIT_FAIL": "ajar"}, "CORSBRIDGE_RATE_LIMIT_FAIL"},
 		{"bad redis url", nil, map[string]string{"REDIS_URL": "mysql://x"}, "REDIS_URL"},
 		{"redis password never echoed", nil, map[string]string{"REDIS_URL": "redis://:hunter2@x:1/0x"}, "REDIS_URL"},

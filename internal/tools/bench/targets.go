@@ -156,7 +156,7 @@ func (l *lab) roots() *x509.CertPool {
 
 // corsbridgeEnv is production's feature set: an origin and a target
 // allowlist, the SSRF guard with loopback as the one private exception,
-// per-origin and per-client limits far above what the benchmark sends,
+// per-origin and per-client limits and concurrency caps far above what the benchmark sends,
 // Prometheus metrics on a separate loopback listener, and a JSON log (to the
 // instance's log file). The response limit is raised so the streaming test
 // fits under it.
@@ -168,6 +168,10 @@ func (l *lab) corsbridgeEnv(addr, metricsAddr string) []string {
 		"CORSBRIDGE_ALLOW_TARGETS=127.0.0.1",
 		"CORSBRIDGE_RATE_LIMIT=1000000/1s",
 		"CORSBRIDGE_CLIENT_RATE_LIMIT=1000000/1s",
+		// Every connection comes from one address and one origin: caps at
+		// the -connections maximum, counted but never reached.
+		"CORSBRIDGE_CLIENT_CONCURRENCY=4096",
+		"CORSBRIDGE_ORIGIN_CONCURRENCY=4096",
 		"CORSBRIDGE_MAX_RESPONSE_BODY=" + strconv.FormatInt(max(l.cfg.StreamBytes+1<<20, 100<<20), 10),
 		"CORSBRIDGE_LOG_FORMAT=json",
 		"CORSBRIDGE_METRICS_ADDR=" + metricsAddr,
