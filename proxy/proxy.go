@@ -113,6 +113,9 @@ type Forwarder struct {
 	decorate  func(h http.Header)
 	checkHop  func(grant any, next *url.URL) error
 	fail      func(w http.ResponseWriter, r *http.Request, err *Failure)
+	// engine relays an exchange: ReverseProxy (relay), or the build's
+	// alternative under measurement (engine_*.go).
+	engine func(ex *exchange, r *http.Request)
 }
 
 // New builds a Forwarder with its own transport.
@@ -136,6 +139,7 @@ func New(d Deps) (*Forwarder, error) {
 		BufferPool:     newBufferPool(),
 		ErrorLog:       slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
 	}
+	f.engine = f.newEngine(d)
 	return f, nil
 }
 
@@ -208,7 +212,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, req Request)
 		}
 		return ex.outcome
 	}
-	f.relay(ex, r)
+	f.engine(ex, r)
 	return ex.outcome
 }
 

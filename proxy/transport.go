@@ -19,6 +19,28 @@ type Control func(network, address string, c syscall.RawConn) error
 // SSRF guard, which sits in the dialer's Control hook and sees every address
 // actually dialled, after DNS, on every redirect hop and reconnect.
 func newTransport(d Deps) *http.Transport {
+	return &http.Transport{
+		Proxy:                  nil,
+		DialContext:            guardedDialer(d),
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  d.Config.UpstreamTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    256,
+		IdleConnTimeout:        90 * time.Second,
+		DisableCompression:     true, // relay bodies as sent; never inflate (gzip bombs stay compressed)
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
+		TLSClientConfig:        clientTLS(d.RootCAs),
+	}
+}
+
+// maxResponseHeaderBytes caps an upstream's response head.
+const maxResponseHeaderBytes = 256 << 10
+
+// guardedDialer dials through the SSRF Control hook (then the outer test
+// guard, if any), resolving names with the injected resolver when one is set.
+func guardedDialer(d Deps) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	control := func(network, address string, c syscall.RawConn) error {
 		if err := d.Control(network, address, c); err != nil {
 			return &refused{err}
@@ -33,24 +55,10 @@ func newTransport(d Deps) *http.Transport {
 		KeepAlive: 30 * time.Second,
 		Control:   control,
 	}
-	dial := dialer.DialContext
 	if d.LookupHost != nil {
-		dial = resolvingDialer(dialer, d.LookupHost)
+		return resolvingDialer(dialer, d.LookupHost)
 	}
-	return &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dial,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  d.Config.UpstreamTimeout,
-		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           1024,
-		MaxIdleConnsPerHost:    256,
-		IdleConnTimeout:        90 * time.Second,
-		DisableCompression:     true, // relay bodies as sent; never inflate (gzip bombs stay compressed)
-		MaxResponseHeaderBytes: 256 << 10,
-		TLSClientConfig:        clientTLS(d.RootCAs),
-	}
+	return dialer.DialContext
 }
 
 // resolvingDialer resolves names with an injected resolver and dials each
