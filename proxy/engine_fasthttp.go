@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -91,10 +90,10 @@ func (e *fastEngine) forward(ex *exchange, r *http.Request) {
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(res)
 	defer func() { _ = res.CloseBodyStream() }()
-	streamed := e.buildRequest(req, ex, r)
+	h, streamed := e.buildRequest(req, ex, r)
 	ex.cancel = func() {} // the connection's own deadlines stop a stalled upstream
 	ex.outcome.UpstreamStart = time.Now()
-	final, err := e.do(ex, req, res, streamed)
+	final, err := e.do(ex, req, res, h, streamed)
 	if err != nil && (isTimeout(err) || errors.Is(err, fasthttp.ErrDialTimeout)) {
 		// fasthttp's timeout errors are not net.Errors; classify reads these.
 		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
@@ -111,37 +110,53 @@ var hopByHop = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-A
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // buildRequest fills req from the client's request as ReverseProxy's
-// Rewrite does. It reports whether the body streams once (not replayable).
-func (e *fastEngine) buildRequest(req *fasthttp.Request, ex *exchange, r *http.Request) bool {
+// Rewrite does, and returns the headers sent (kept for redirect hops) and
+// whether the body streams once (cannot be replayed).
+func (e *fastEngine) buildRequest(req *fasthttp.Request, ex *exchange, r *http.Request) (http.Header, bool) {
 	cfg := e.f.cfg
-	h := r.Header.Clone()
-	removeHopByHop(h)
-	scrubRequestHeaders(h, cfg.TrustedProxyHeader)
-	h.Set("Via", "1.1 "+viaToken)
+	out := &http.Request{Method: r.Method, URL: ex.req.Target, Header: r.Header.Clone()}
+	removeHopByHop(out.Header)
+	scrubRequestHeaders(out.Header, cfg.TrustedProxyHeader)
+	ex.sent = out.URL
+	if ex.req.Secrets != nil {
+		sent := *ex.req.Target // the target stays as the client sent it
+		out.URL, ex.sent = &sent, &sent
+		ex.req.Secrets.Apply(out)
+	}
+	out.Header.Set("Via", "1.1 "+viaToken)
 	if cfg.ForwardClientIP {
 		if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			h.Set("X-Forwarded-For", ip)
+			out.Header.Set("X-Forwarded-For", ip)
 		}
 	}
 	req.Header.DisableNormalizing() // names exactly as net/http stored them
-	req.SetRequestURI(TargetString(ex.req.Target))
+	req.SetRequestURI(TargetString(out.URL))
 	req.Header.SetMethod(r.Method)
-	for name, values := range h {
-		if name == "Host" || name == "Content-Length" {
-			continue
-		}
-		for _, v := range values {
-			req.Header.Add(name, v)
-		}
-	}
+	setHeaders(req, out.Header, nil)
 	switch {
 	case ex.replay != nil:
 		req.SetBody(ex.replay)
 	case r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0:
 		req.SetBodyStream(r.Body, int(r.ContentLength)) // -1: chunked
-		return true
+		return out.Header, true
 	}
-	return false
+	return out.Header, false
+}
+
+// setHeaders puts h on req, first removing the names in previous.
+func setHeaders(req *fasthttp.Request, h, previous http.Header) {
+	for name := range previous {
+		req.Header.Del(name)
+	}
+	for name, values := range h {
+		if name == "Host" || name == "Content-Length" {
+			continue
+		}
+		req.Header.Del(name)
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
 }
 
 func removeHopByHop(h http.Header) {
@@ -154,57 +169,5 @@ func removeHopByHop(h http.Header) {
 	}
 	for _, name := range hopByHop {
 		h.Del(name)
-	}
-}
-
-// do sends req and follows redirects as http.Client does under
-// checkRedirect: 301/302/303 become GET (HEAD stays), 307/308 keep method
-// and body when the body can be replayed, every hop passes Deps.CheckHop,
-// credentials stay behind when a hop leaves the origin. The Referer is never
-// rewritten: each hop sees the page's own. It returns the final URL.
-func (e *fastEngine) do(ex *exchange, req *fasthttp.Request, res *fasthttp.Response, streamed bool) (*url.URL, error) {
-	current := ex.req.Target
-	for hops := 0; ; hops++ {
-		res.Header.SetNoDefaultContentType(true) // relay a missing Content-Type as missing
-		if err := e.client.Do(req, res); err != nil {
-			return nil, err
-		}
-		code := res.StatusCode()
-		loc := res.Header.Peek("Location")
-		switch {
-		case len(loc) == 0 || hops >= e.f.cfg.MaxRedirects:
-			return current, nil
-		case code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect:
-			if streamed {
-				return current, nil // the body went once and cannot be sent again
-			}
-		case code == http.StatusMovedPermanently || code == http.StatusFound || code == http.StatusSeeOther:
-			if m := string(req.Header.Method()); m != http.MethodGet && m != http.MethodHead {
-				req.Header.SetMethod(http.MethodGet)
-				req.ResetBody()
-				req.Header.Del("Content-Type")
-				req.Header.Del("Content-Length")
-				streamed = false
-			}
-		default:
-			return current, nil
-		}
-		next, err := current.Parse(string(loc))
-		_ = res.CloseBodyStream()
-		if err != nil {
-			return nil, fmt.Errorf("%w: Location does not parse: %w", ErrBadRedirect, err)
-		}
-		if e.f.checkHop != nil {
-			if err := e.f.checkHop(ex.req.Grant, next); err != nil {
-				return nil, &refused{err}
-			}
-		}
-		if !sameOrigin(next, ex.req.Target) {
-			for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
-				req.Header.Del(name)
-			}
-		}
-		req.SetRequestURI(next.String())
-		current = next
 	}
 }
