@@ -53,6 +53,7 @@ func (f *Forwarder) newEngine(d Deps) func(ex *exchange, r *http.Request) {
 		ReadBufferSize:           32 << 10, // also the cap on a response head
 		WriteBufferSize:          32 << 10,
 	}
+	f.closeEngine = e.client.CloseIdleConnections
 	return e.forward
 }
 

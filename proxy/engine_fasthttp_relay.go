@@ -129,6 +129,9 @@ func (e *fastEngine) copyBody(w *relayWriter, res *http.Response) error {
 	if ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); ct == "text/event-stream" {
 		flush = true
 	}
+	if flush {
+		w.Flush() // the headers of a stream go before its first event, as ReverseProxy sends them
+	}
 	buf := e.buffers.Get()
 	defer e.buffers.Put(buf)
 	for {

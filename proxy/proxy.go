@@ -115,7 +115,8 @@ type Forwarder struct {
 	fail      func(w http.ResponseWriter, r *http.Request, err *Failure)
 	// engine relays an exchange: ReverseProxy (relay), or the build's
 	// alternative under measurement (engine_*.go).
-	engine func(ex *exchange, r *http.Request)
+	engine      func(ex *exchange, r *http.Request)
+	closeEngine func() // nil: the transport is the engine's
 }
 
 // New builds a Forwarder with its own transport.
@@ -144,7 +145,12 @@ func New(d Deps) (*Forwarder, error) {
 }
 
 // Close releases idle upstream connections.
-func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
+func (f *Forwarder) Close() {
+	f.transport.CloseIdleConnections()
+	if f.closeEngine != nil {
+		f.closeEngine()
+	}
+}
 
 // Request is one admitted request's forwarding instructions.
 type Request struct {
