@@ -14,7 +14,7 @@
 //		return
 //	}
 //	// forward; on the outgoing request:     tx.Outbound(out.Header)
-//	// on the upstream's response, unscrubbed: tx.Decide(res)
+//	// on the upstream's response, unscrubbed: tx.Decide(res, redirected)
 //	// after scrubbing, before per-request headers: tx.Store(res)
 //	// when no response came:                 if resp := tx.Failed(); resp != nil { ... }
 //

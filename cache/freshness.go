@@ -18,6 +18,7 @@ const (
 	reasonNoFreshness   = "no-freshness"
 	reasonStale         = "stale-on-arrival"
 	reasonTooLarge      = "too-large"
+	reasonRedirected    = "redirected"
 )
 
 // freshness is what the cache keeps about an entry's lifetime (RFC 9111

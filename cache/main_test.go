@@ -130,7 +130,7 @@ func newProxy(t testing.TB, c *Cache, up string) *httptest.Server {
 				tx.Outbound(pr.Out.Header)
 			},
 			ModifyResponse: func(res *http.Response) error {
-				tx.Decide(res)
+				tx.Decide(res, false)
 				res.Header.Del("Set-Cookie") // the server's scrub, in short
 				res.Header.Del("Access-Control-Allow-Origin")
 				tx.Store(res)

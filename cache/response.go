@@ -22,12 +22,13 @@ type Response struct {
 // requests and 304 answers.
 func (r *Response) Body() []byte { return r.body }
 
-// Write sends the response: its headers over those already set on w (the
-// pipeline's own), then its status and body.
+// Write sends the response: its headers added to those already set on w
+// (the pipeline's own, such as Vary: Origin), as a relayed response's are,
+// then its status and body.
 func (r *Response) Write(w http.ResponseWriter) error {
 	h := w.Header()
 	for name, values := range r.Header {
-		h[name] = values
+		h[name] = append(h[name], values...)
 	}
 	w.WriteHeader(r.StatusCode)
 	if r.head || len(r.body) == 0 {

@@ -34,7 +34,9 @@ func (t *Txn) Outbound(h http.Header) {
 // Decide looks at the upstream's response as it arrived, before the proxy
 // scrubs it (a Set-Cookie the scrub removes still forbids storing), and
 // decides whether Store will keep it. Without Decide, Store keeps nothing.
-func (t *Txn) Decide(res *http.Response) {
+// redirected says the response is the end of redirects the proxy followed:
+// it is not stored, since the redirect's own freshness is unknown here.
+func (t *Txn) Decide(res *http.Response, redirected bool) {
 	if t.mode != modeStore {
 		return
 	}
@@ -43,10 +45,14 @@ func (t *Txn) Decide(res *http.Response) {
 		t.sent = now
 	}
 	t.decided = true
-	if t.stale != nil && res.StatusCode == http.StatusNotModified {
-		return // Store refreshes the entry
+	switch {
+	case redirected:
+		t.reason = reasonRedirected
+	case t.stale != nil && res.StatusCode == http.StatusNotModified:
+		// Store refreshes the entry.
+	default:
+		t.fresh, t.reason = t.c.decide(t.authorized, res, t.sent, now)
 	}
-	t.fresh, t.reason = t.c.decide(t.authorized, res, t.sent, now)
 }
 
 // Store is the pipeline's store step, called with the upstream's response
@@ -103,6 +109,16 @@ func (t *Txn) Failed() *Response {
 	t.ttl = t.stale.fresh.ttl(now)
 	t.detail = "stale-if-error"
 	return t.response(t.stale, now)
+}
+
+// StaleOnError is Failed for a forwarder that relays an *http.Response.
+func (t *Txn) StaleOnError() *http.Response {
+	r := t.Failed()
+	if r == nil {
+		return nil
+	}
+	return &http.Response{StatusCode: r.StatusCode, Header: r.Header, ContentLength: int64(len(r.body)),
+		Body: io.NopCloser(bytes.NewReader(r.body))}
 }
 
 // Done ends the transaction: call it when the request ends, whatever

@@ -48,16 +48,30 @@ var dropRequestPrefixes = []string{
 
 func scrubRequestHeaders(h http.Header, extra string) {
 	for name := range h {
-		// Names with underscores are dropped whole, as nginx does: CGI, WSGI
-		// and PHP map X_Forwarded_For to the same variable as
-		// X-Forwarded-For, so they would smuggle what the tables refuse.
-		if _, drop := dropRequestHeaders[name]; drop || hasAnyPrefix(name, dropRequestPrefixes) || strings.IndexByte(name, '_') >= 0 {
+		if dropped(name) {
 			delete(h, name)
 		}
 	}
 	if extra != "" {
 		h.Del(extra)
 	}
+}
+
+// dropped: a request header (by its canonical name) in the tables above.
+// Names with underscores are dropped whole, as nginx does: CGI, WSGI and PHP
+// map X_Forwarded_For to the same variable as X-Forwarded-For, so they would
+// smuggle what the tables refuse.
+func dropped(name string) bool {
+	_, drop := dropRequestHeaders[name]
+	return drop || hasAnyPrefix(name, dropRequestPrefixes) || strings.IndexByte(name, '_') >= 0
+}
+
+// DropsRequestHeader reports whether a request header (by its canonical
+// name) never reaches the upstream: the tables above, or the trusted
+// client-IP header. The cache leaves such headers out of its key, since
+// they cannot change the upstream's answer.
+func DropsRequestHeader(name, trustedProxyHeader string) bool {
+	return dropped(name) || (trustedProxyHeader != "" && strings.EqualFold(name, trustedProxyHeader))
 }
 
 // Response headers that never reach the client. One reason per header.

@@ -163,6 +163,8 @@ type Request struct {
 	// Secrets, when set, are sent with the request and kept where they
 	// belong (see Secrets); nil for most requests.
 	Secrets Secrets
+	// Cache, when set, is the cache's store step around this forward.
+	Cache CacheStep
 }
 
 // Outcome is what the request log needs to know of a forwarded request.
@@ -229,6 +231,9 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = ""           // Host is the target's
 	out.RequestURI = ""
 	scrubRequestHeaders(out.Header, f.cfg.TrustedProxyHeader)
+	if ex.req.Cache != nil {
+		ex.req.Cache.Outbound(out.Header)
+	}
 	ex.sent = out.URL
 	if ex.req.Secrets != nil {
 		// Set after scrubbing, so no rule removes them, and on a copy of
@@ -260,6 +265,9 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	ex.outcome.UpstreamDone = time.Now()
 	if res.ContentLength > f.cfg.MaxResponseBody {
 		return errResponseTooLarge
+	}
+	if ex.req.Cache != nil {
+		ex.req.Cache.Decide(res, res.Request.URL != ex.sent)
 	}
 	h := res.Header
 	scrubResponseHeaders(h)
@@ -297,6 +305,11 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	} else {
 		h["Content-Security-Policy"] = vals[3:4:4]
 	}
+	if ex.req.Cache != nil {
+		// Before decorate, so the expose list names Cache-Status and Age.
+		ex.req.Cache.Store(res)
+		h = res.Header
+	}
 	if f.decorate != nil {
 		f.decorate(h)
 	}
@@ -326,6 +339,12 @@ func (f *Forwarder) errorHandler(w http.ResponseWriter, r *http.Request, err err
 		// Nobody reads an answer.
 		w.WriteHeader(StatusClientClosed)
 		return
+	}
+	if ex.req.Cache != nil && (fail.Kind == KindUpstreamTimeout || fail.Kind == KindUpstreamUnreachable) {
+		if res := ex.req.Cache.StaleOnError(); res != nil {
+			f.relayStored(w, res)
+			return
+		}
 	}
 	f.fail(w, r, fail)
 }

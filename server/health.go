@@ -30,7 +30,9 @@ func (s *Server) handleReadyz() http.Handler {
 		// (a key before the first read gets 503 unavailable on its own).
 		// A nil Guard reports not_configured.
 		keys := s.access.Status()
-		body := `","rate_limit":"` + limits + `","access":"` + keys + `"` + s.tlsFields() + `}`
+		// The cache never makes an instance unready: without Redis it
+		// steps aside (misses), nothing fails.
+		body := `","rate_limit":"` + limits + `","access":"` + keys + `","cache":"` + s.cacheState() + `"` + s.tlsFields() + `}`
 		if s.draining.Load() {
 			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining`+body)
 			return

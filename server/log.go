@@ -27,6 +27,7 @@ type record struct {
 	denyReason string    // the policy's reason for a refusal, safe to log
 	code       errorCode // the proxy's error code, when it answered with one
 	forwarding bool      // the forward step began: refusals now come from the dialer or a redirect hop
+	cache      string    // the cache's part: hit, stale, miss, revalidated, bypass; "" when it took none
 	upstream   proxy.Outcome
 }
 
@@ -105,6 +106,9 @@ func (s *Server) logLine(r *http.Request, info *record, status int, bytesOut int
 	}
 	if info.denyReason != "" {
 		attrs = append(attrs, slog.String("deny_reason", info.denyReason))
+	}
+	if info.cache != "" {
+		attrs = append(attrs, slog.String("cache", info.cache))
 	}
 	if info.keyName != "" {
 		attrs = append(attrs, slog.String("key", info.keyName))

@@ -121,6 +121,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		}, func() float64 { return 1 }),
 	}
 	collectors = append(collectors, scrapedGauges(s)...)
+	collectors = append(collectors, s.cacheCollectors()...)
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -96,14 +96,27 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, limitRefusal{limits})
 		return
 	}
-	fwd := proxy.Request{Target: target, Grant: grant}
-	// 6. Secrets: the upstream credentials this grant may send to this
+	// 6. Cache lookup: a stored answer, for a request admitted like any
+	// other (and counted against the limits above); or the store step the
+	// forward carries.
+	tx := s.lookup(r, target, grant)
+	if tx != nil {
+		defer tx.Done()
+		defer func() { rec.cache = tx.Outcome() }()
+		if resp := tx.Response(); resp != nil {
+			s.serveCached(w, resp)
+			return
+		}
+	}
+	fwd := proxy.Request{Target: target, Grant: grant, Cache: cacheStep(tx)}
+	// 7. Secrets: the upstream credentials this grant may send to this
 	// target, if any; the forwarder sets them and keeps them there.
 	if secrets := s.access.Secrets(grant, target); secrets != nil {
 		fwd.Secrets = secrets
 		rec.secrets = secrets.Names()
 	}
-	// 7. Forward: the upstream's answer, scrubbed, relayed as it streams.
+	// 8. Forward: the upstream's answer, scrubbed, relayed as it streams,
+	// and kept by the cache when it may be.
 	rec.forwarding = true
 	rec.upstream = s.forwarder.Forward(w, r, fwd)
 }

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/cache"
 	"github.com/corsbridge/corsbridge/proxy"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/web"
@@ -101,6 +103,12 @@ type Deps struct {
 	// closes it.
 	Access *access.Guard
 
+	// Cache, when set, is the shared response cache's configuration; nil
+	// turns it off. CacheRedis, when set, shares its entries between
+	// instances.
+	Cache      *cache.Config
+	CacheRedis redis.UniversalClient
+
 	// DialControl runs after the policy's own Control hook on every upstream
 	// dial. Tests use it as an outer guard that refuses any non-loopback
 	// address, so a broken policy fails a test without a packet leaving.
@@ -129,6 +137,7 @@ type Server struct {
 	tlsStatus      func() (string, time.Time)
 	cors           *cors
 	forwarder      *proxy.Forwarder
+	cache          *cache.Cache // nil: off
 	requireHeaders []string
 	headerRequired *errHeaderRequired
 	handler        http.Handler
@@ -168,6 +177,11 @@ func New(d Deps) (*Server, error) {
 	if d.Config.TrustedProxyHeader != "" {
 		s.cfg.TrustedProxyHeader = textproto.CanonicalMIMEHeaderKey(d.Config.TrustedProxyHeader)
 	}
+	c, err := s.newCache(d.Cache, d.CacheRedis)
+	if err != nil {
+		return nil, err
+	}
+	s.cache = c
 	if d.Config.ServeMetrics && d.Metrics == nil {
 		return nil, errors.New("server: serving metrics needs a registry")
 	}
@@ -222,6 +236,9 @@ func (s *Server) Drain() { s.draining.Store(true) }
 // background work.
 func (s *Server) Close() error {
 	s.forwarder.Close()
+	if s.cache != nil {
+		s.cache.Close()
+	}
 	if s.limiter != nil {
 		return s.limiter.Close()
 	}

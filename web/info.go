@@ -24,6 +24,7 @@ type infoView struct {
 	Required     []string // empty = none
 	RequireKey   bool     // a key or token is required
 	KeysEnabled  bool     // a key or token may be presented; true whenever RequireKey is
+	Cache        string   // "off", or the cache's size and where it lives
 
 	// CurlHeader is the header a client without a browser sends to pass the
 	// required-header check; zero when none is required.
@@ -61,6 +62,7 @@ func newInfoView(info Info) infoView {
 		Required:     clean(info.RequireHeader),
 		RequireKey:   info.RequireKey,
 		KeysEnabled:  info.KeysEnabled || info.RequireKey,
+		Cache:        formatCache(info.CacheSize, info.SharedCache),
 	}
 	v.CurlHeader, v.FetchHeader = exampleHeaders(v.Required, v.Origins)
 	v.CurlHeaders = withKey(v.CurlHeader, v.RequireKey)
@@ -216,4 +218,16 @@ func formatRedirects(n int) string {
 		return "up to 1 followed"
 	}
 	return fmt.Sprintf("up to %d followed", n)
+}
+
+// formatCache describes the response cache for the landing page.
+func formatCache(size int64, shared bool) string {
+	if size <= 0 {
+		return "off"
+	}
+	s := "up to " + FormatBytes(size) + " in memory"
+	if shared {
+		s += ", shared between instances through Redis"
+	}
+	return s
 }

@@ -87,6 +87,7 @@ func TestLandingShowsPolicy(t *testing.T) {
 			info: func(i *Info) {
 				i.AllowedOrigins = []string{"https://app.example", " https://admin.example "}
 				i.SharedLimits = true
+				i.CacheSize, i.SharedCache = 64<<20, true
 				i.AllowPrivate = []string{"10.1.0.0/16", "fd00::/8"}
 				i.AllowPorts = []string{"443", "8443"}
 				i.MaxRequestBody = 1536
@@ -95,6 +96,7 @@ func TestLandingShowsPolicy(t *testing.T) {
 			want: []string{
 				`<code class="long">https://app.example</code>, <code class="long">https://admin.example</code>`,
 				"across all instances (shared through Redis)",
+				"Response cache</dt><dd>up to 64 MiB in memory, shared between instances through Redis",
 				`allowed for <code class="long">10.1.0.0/16</code>, <code class="long">fd00::/8</code>; other private`,
 				"<code>443</code>, <code>8443</code>",
 				"Request body</dt><dd>up to 1.5 KiB",
@@ -110,6 +112,7 @@ func TestLandingShowsPolicy(t *testing.T) {
 			want: []string{
 				"Rate limit per origin</dt><dd>off",
 				"Rate limit per client IP</dt><dd>off",
+				"Response cache</dt><dd>off",
 				"Request body</dt><dd>no limit",
 				"Response body</dt><dd>no limit",
 				"Redirects</dt><dd>not followed",

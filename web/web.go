@@ -40,6 +40,8 @@ type Info struct {
 	RequireHeader   []string // e.g. ["Origin","X-Requested-With"]; empty = none required
 	RequireKey      bool     // requests without an access key or token are refused (key_required)
 	KeysEnabled     bool     // access keys or tokens can be presented at all; implied by RequireKey
+	CacheSize       int64    // bytes of the response cache in memory; 0 = no cache
+	SharedCache     bool     // cached responses are shared between instances through Redis
 }
 
 //go:embed templates/*.html static/*

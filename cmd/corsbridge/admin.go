@@ -35,6 +35,9 @@ seconds, without a restart.
                                   have the proxy send it to that target, and nowhere else
   secrets list                    list secrets (never their values)
   secrets remove NAME             remove a secret
+  cache purge URL | --all         drop a URL's cached responses (every variant), or all of them,
+                                  from the Redis the instances share (CORSBRIDGE_CACHE_REDIS_URL,
+                                  else REDIS_URL); instances let go of memory copies within 1s
 
 `
 
@@ -56,6 +59,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Var(&secrets, "secret", "keys add: a secret (admin secrets set) the proxy sends for the key's requests to its target; repeatable")
 	header := fs.String("header", "", "secrets set: send the secret as this request header")
 	query := fs.String("query", "", "secrets set: send the secret as this query parameter")
+	all := fs.Bool("all", false, "cache purge: every cached response")
 	cmd, err := parseInterleaved(fs, args)
 	if err != nil {
 		return helpOrUsage(fs, err)
@@ -63,6 +67,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if len(cmd) == 0 {
 		fs.Usage()
 		return &usageError{errors.New("admin: a command is required")}
+	}
+	if cmd[0] == "cache" {
+		return adminCache(ctx, cmd, *all, getenv, *redisURL, stderr)
 	}
 	store, closeStore, err := adminStore(*redisURL, *keysFile)
 	if err != nil {
@@ -112,18 +119,26 @@ func adminStore(redisURL, keysFile string) (access.Store, func(), error) {
 	case keysFile != "":
 		return access.NewFileStore(keysFile), func() {}, nil
 	case redisURL != "":
-		opts, err := ratelimit.ParseRedisURL(redisURL)
+		rdb, err := adminRedis(redisURL)
 		if err != nil {
-			return nil, nil, &usageError{fmt.Errorf("admin: REDIS_URL: %w", err)}
+			return nil, nil, err
 		}
-		// The proxy's client gives up after milliseconds; an operator's
-		// command may cross the internet to a managed Redis.
-		opts.Dialer = nil // go-redis's own dialer, which does TLS too
-		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = 5*time.Second, 5*time.Second, 5*time.Second, 5*time.Second
-		rdb := redis.NewUniversalClient(opts)
 		return access.NewRedisStore(rdb), func() { rdb.Close() }, nil
 	}
 	return nil, nil, &usageError{errors.New("admin: set REDIS_URL or CORSBRIDGE_KEYS_FILE (or --redis-url, --keys-file) to the store the instances read")}
+}
+
+// adminRedis is a client for an operator's command.
+func adminRedis(redisURL string) (redis.UniversalClient, error) {
+	opts, err := ratelimit.ParseRedisURL(redisURL)
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("admin: Redis URL: %w", err)}
+	}
+	// The proxy's client gives up after milliseconds; an operator's
+	// command may cross the internet to a managed Redis.
+	opts.Dialer = nil // go-redis's own dialer, which does TLS too
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = 5*time.Second, 5*time.Second, 5*time.Second, 5*time.Second
+	return redis.NewUniversalClient(opts), nil
 }
 
 // keySpec is `keys add`'s flags.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/cache"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
 	"github.com/corsbridge/corsbridge/web"
@@ -41,6 +42,7 @@ type Config struct {
 	// only origins served (Allow.AllowOriginFunc): for the landing page.
 	OnlyOrigins []string
 	TLS         TLSSettings
+	Cache       CacheConfig
 	// Effective is every setting's value as applied, by flag name, secrets
 	// redacted: the start-up log line.
 	Effective []slog.Attr
@@ -290,7 +292,7 @@ func settings() []setting {
 		{Flag: "pprof", Env: "CORSBRIDGE_PPROF", Default: "false",
 			Usage: "serve Go's runtime profiles (/debug/pprof/: CPU, allocations, locks, goroutines) on the --metrics-addr listener, never on the main port",
 			apply: func(c *Config, v string) (err error) { c.Pprof, err = strconv.ParseBool(v); return }},
-	}, tlsSettings()...)
+	}, append(tlsSettings(), cacheSettings()...)...)
 }
 
 // parseConfig reads flags over environment over defaults. Every mistake is a
@@ -323,7 +325,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 
-	cfg := Config{Server: server.DefaultConfig()}
+	cfg := Config{Server: server.DefaultConfig(), Cache: CacheConfig{Config: cache.DefaultConfig()}}
 	for _, s := range all {
 		value, source := s.Default, "default"
 		switch {
@@ -370,6 +372,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		return Config{}, &usageError{err}
 	}
 	if err := cfg.validate(); err != nil {
+		return Config{}, &usageError{err}
+	}
+	if err := cfg.validateCache(); err != nil {
 		return Config{}, &usageError{err}
 	}
 	return cfg, nil

@@ -129,6 +129,14 @@ func TestDockerCompose(t *testing.T) {
 	if i := slices.Index(redis.Command, "--appendonly"); i < 0 || i+1 >= len(redis.Command) || redis.Command[i+1] != "yes" {
 		t.Errorf("redis command %q does not persist keys and blocks (--appendonly yes)", redis.Command)
 	}
+	// Cached responses are evicted under maxmemory; keys and blocks carry no
+	// TTL, and only a volatile-* policy is sure never to evict them.
+	if i := slices.Index(redis.Command, "--maxmemory-policy"); i < 0 || i+1 >= len(redis.Command) || !strings.HasPrefix(redis.Command[i+1], "volatile-") {
+		t.Errorf("redis command %q: no volatile-* maxmemory-policy, so cache entries could crowd out (or evict) keys and blocks", redis.Command)
+	}
+	if !slices.Contains(redis.Command, "--maxmemory") {
+		t.Errorf("redis command %q sets no maxmemory", redis.Command)
+	}
 	if len(redis.Volumes) == 0 || !strings.HasSuffix(redis.Volumes[0], ":/data") {
 		t.Errorf("redis volumes %q: /data is not on a volume", redis.Volumes)
 	}

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	if cfg.RateLimit.RedisURL != "" {
+	if cfg.RateLimit.RedisURL != "" || cfg.Cache.SharedRedisURL("") != "" {
 		// go-redis logs every failed dial on its own; the limiter already
 		// logs each change of Redis availability once.
 		redis.SetLogger(ratelimit.RedisLog{Logger: logger, Level: slog.LevelDebug})
@@ -117,8 +117,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return &usageError{fmt.Errorf("CORSBRIDGE_UPSTREAM_CA_FILE: %w", err)}
 	}
+	cacheCfg, cacheRedis, closeCacheRedis, err := cacheDeps(cfg, rdb)
+	if err != nil {
+		return &usageError{err}
+	}
+	defer closeCacheRedis()
 	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits,
-		Metrics: registry, Access: guard, UpstreamRoots: roots, TLSStatus: door.tlsStatus()})
+		Metrics: registry, Access: guard, UpstreamRoots: roots, TLSStatus: door.tlsStatus(),
+		Cache: cacheCfg, CacheRedis: cacheRedis})
 	if err != nil {
 		return &usageError{err}
 	}
@@ -241,6 +247,10 @@ func siteInfo(cfg Config) web.Info {
 		// key or token can be presented.
 		KeysEnabled: cfg.Access.RequireKey || cfg.Access.KeysFile != "" || cfg.RateLimit.RedisURL != "" ||
 			len(cfg.Access.TokenSecrets) > 0,
+		SharedCache: cfg.Cache.SharedRedisURL(cfg.RateLimit.RedisURL) != "",
+	}
+	if cfg.Cache.Enabled {
+		info.CacheSize = cfg.Cache.Size
 	}
 	if len(info.AllowedOrigins) == 0 {
 		info.AllowedOrigins = cfg.OnlyOrigins
