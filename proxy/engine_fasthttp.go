@@ -118,6 +118,9 @@ func (e *fastEngine) buildRequest(req *fasthttp.Request, ex *exchange, r *http.R
 	out := &http.Request{Method: r.Method, URL: ex.req.Target, Header: r.Header.Clone()}
 	removeHopByHop(out.Header)
 	scrubRequestHeaders(out.Header, cfg.TrustedProxyHeader)
+	if ex.req.Cache != nil {
+		ex.req.Cache.Outbound(out.Header)
+	}
 	ex.sent = out.URL
 	if ex.req.Secrets != nil {
 		sent := *ex.req.Target // the target stays as the client sent it
