@@ -205,6 +205,11 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	cancelled := make(chan string, 2)
 	// Not newUpstream: its recorder would read the body first.
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" { // headers only after the client gave up
+			<-r.Context().Done()
+			cancelled <- "slow answer"
+			return
+		}
 		if r.URL.Path == "/upload" {
 			if _, err := io.Copy(io.Discard, r.Body); err != nil {
 				cancelled <- "upload"
@@ -236,6 +241,13 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		conn.Close()
 		expectSignal(t, cancelled, "upload")
+	})
+	t.Run("waiting for headers", func(t *testing.T) {
+		conn := rawClient(t, p)
+		_, _ = io.WriteString(conn, "GET /http://"+host+"/slow HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\n\r\n")
+		time.Sleep(100 * time.Millisecond)
+		conn.Close()
+		expectSignal(t, cancelled, "slow answer")
 	})
 	t.Run("mid-download", func(t *testing.T) {
 		conn := rawClient(t, p)
