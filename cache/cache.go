@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -146,4 +147,24 @@ func PurgeRedis(ctx context.Context, client redis.UniversalClient, prefix, targe
 		return r.purge(ctx, "")
 	}
 	return r.purge(ctx, urlKey(target))
+}
+
+// passTTL is how long a request whose answer was not storable skips
+// coalescing. Without it, identical concurrent requests for an answer that
+// is never storable (no-store, private) would each wait for the one before
+// them and then fetch anyway: twice the latency. Varnish calls this
+// hit-for-miss. A storable answer replaces the mark at once.
+const passTTL = 10 * time.Second
+
+// fwdPass is find's answer for a pass mark.
+const fwdPass = "pass"
+
+// markPass remembers, in this instance's memory, that key's last answer was
+// not storable. Answers refused for their size are not marked: the next one
+// may be smaller, and coalescing still saves a fetch then.
+func (c *Cache) markPass(key, reason string) {
+	if reason == reasonTooLarge {
+		return
+	}
+	c.mem.set(key, &entry{pass: true, header: http.Header{}}, passTTL)
 }

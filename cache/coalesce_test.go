@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -169,4 +170,30 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestNotStorableSkipsCoalescing: once an answer was not storable, identical
+// requests fetch side by side for a while instead of queueing behind each
+// other only to fetch anyway; a storable answer ends that at once.
+func TestNotStorableSkipsCoalescing(t *testing.T) {
+	c := newCache(t, DefaultConfig(), Options{})
+	var cc atomic.Value
+	cc.Store("no-store")
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+		w.Header().Set("Cache-Control", cc.Load().(string))
+		io.WriteString(w, "body")
+	})
+	proxy := newProxy(t, c, up.URL)
+	runSteps(t, proxy.URL, up, "/p", []step{{outcome: "miss", cacheSt: "corsbridge; fwd=uri-miss; detail=no-store", upstream: 1}})
+	for i, b := range getAll(t, proxy.URL+"/p", 10) {
+		if b != "body" {
+			t.Fatalf("request %d: %q", i, b)
+		}
+	}
+	if s := c.Stats(); s.Coalesced != 0 || up.count.Load() != 11 {
+		t.Fatalf("%d coalesced, %d upstream requests; want 0 and 11", s.Coalesced, up.count.Load())
+	}
+	cc.Store("max-age=60")
+	runSteps(t, proxy.URL, up, "/p", []step{{outcome: "miss", cacheSt: "corsbridge; fwd=uri-miss; stored", upstream: 12}, {outcome: "hit", upstream: 12}})
 }

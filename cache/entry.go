@@ -19,6 +19,9 @@ type entry struct {
 	vary     []string
 	selector string
 	index    bool
+	// pass marks, in memory only, a request whose last answer was not
+	// storable; see markPass.
+	pass bool
 }
 
 // weight approximates the memory an entry holds, for the memory tier's bound.

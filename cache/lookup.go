@@ -49,6 +49,15 @@ func (c *Cache) Lookup(ctx context.Context, r Request) *Txn {
 	revalidate := clientRevalidates(r.Header)
 	for range maxRounds {
 		e, key, tier, fwd := c.find(ctx, t.variant, r.Header)
+		if fwd == fwdPass {
+			// Not storable a moment ago: fetch alone, not coalesced.
+			t.mode, t.fwd = modeStore, "uri-miss"
+			if t.head {
+				t.mode = modeForward
+			}
+			c.stats.misses.Add(1)
+			return t
+		}
 		now := c.now()
 		switch {
 		case e != nil && !revalidate && e.fresh.ttl(now) > 0:
@@ -112,6 +121,9 @@ func (c *Cache) find(ctx context.Context, variant string, h http.Header) (e *ent
 	e, tier = c.get(ctx, variant)
 	if e == nil {
 		return nil, "", "", "uri-miss"
+	}
+	if e.pass {
+		return nil, "", "", fwdPass
 	}
 	if !e.index {
 		return e, variant, tier, ""

@@ -82,6 +82,7 @@ func (t *Txn) Store(res *http.Response) {
 		return
 	case t.reason != "":
 		t.detail = t.reason
+		t.c.markPass(t.variant, t.reason)
 		t.finish(flightUncached)
 	default:
 		t.stored = true
