@@ -57,7 +57,8 @@ fuzz:
 # Load benchmark against the reference proxies (issues 7 and 17,
 # docs/performance.md): a plain ReverseProxy, nginx, cors-anywhere, and wrk
 # straight at the upstream, each in front of a plain HTTP upstream and of an
-# HTTPS one (TLS 1.3, HTTP/2, a CA made for the run). Installs wrk, nginx,
+# HTTPS one (TLS 1.3, HTTP/2, a CA made for the run), plus cache hits against
+# nginx's proxy_cache. Installs wrk, nginx,
 # redis-server and node via apt and cors-anywhere via npm when missing, best
 # effort: a reference that cannot be had is skipped with a note. About 15
 # minutes with the defaults; BENCH_FLAGS="-help" lists the flags.

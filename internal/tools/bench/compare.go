@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ type sample struct {
 	RSSStream  int64         // peak RSS of a fresh process after the streaming test
 	RSSPeak    int64         // peak RSS after every run
 	CPUPerReq  time.Duration // the proxy's CPU time (all its processes) per request of the -c64 run
+	Misses     int64         // cache hits scenario: requests of the -c64 run that reached the upstream
 	Err        error
 }
 
@@ -59,6 +61,10 @@ func (s sample) warnings() string {
 			w = append(w, fmt.Sprintf("%d socket errors", r.Errors))
 		}
 	}
+	// A cache-hit run that mostly reached the upstream measured misses.
+	if s.Misses > 0 && s.Misses*100 > s.Load.Completed {
+		w = append(w, fmt.Sprintf("%d of %d requests reached the upstream, not cache hits", s.Misses, s.Load.Completed))
+	}
 	if len(w) == 0 {
 		return ""
 	}
@@ -81,19 +87,19 @@ func (l *lab) measure(ctx context.Context, target string) (s sample) {
 		return n
 	}
 	cfg := l.cfg
-	if cfg.StreamBytes > 0 {
+	if _, scenario := splitTarget(target); cfg.StreamBytes > 0 && scenario != cacheSuffix { // a stream is never cached
 		if s.StreamMBps, err = l.stream(ctx, in); err != nil {
 			return sample{Err: fmt.Errorf("stream: %w", err)}
 		}
 		s.RSSStream = rss()
 	}
 	if cfg.Warmup >= time.Second {
-		if _, err := runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Warmup, l.url(in, "/1k")); err != nil {
+		if _, err := runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Warmup, l.url(in, in.path)); err != nil {
 			return sample{Err: fmt.Errorf("warm-up: %w", err)}
 		}
 	}
 	if cfg.SingleDuration >= time.Second {
-		if s.Single, err = runWrk(ctx, cfg.Pin.Load, 1, 1, cfg.SingleDuration, l.url(in, "/1k")); err != nil {
+		if s.Single, err = runWrk(ctx, cfg.Pin.Load, 1, 1, cfg.SingleDuration, l.url(in, in.path)); err != nil {
 			return sample{Err: err}
 		}
 	}
@@ -101,11 +107,26 @@ func (l *lab) measure(ctx context.Context, target string) (s sample) {
 	if in.proc != nil {
 		cpuBefore = cpuTime(in.proc.pid())
 	}
-	if s.Load, err = runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Duration, l.url(in, "/1k")); err != nil {
+	_, scenario := splitTarget(target)
+	countMisses := scenario == cacheSuffix && in.proc != nil
+	var before int64
+	if countMisses {
+		if before, err = l.cacheableCount(ctx); err != nil {
+			return sample{Err: err}
+		}
+	}
+	if s.Load, err = runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Duration, l.url(in, in.path)); err != nil {
 		return sample{Err: err}
 	}
 	if in.proc != nil && s.Load.Completed > 0 {
 		s.CPUPerReq = (cpuTime(in.proc.pid()) - cpuBefore) / time.Duration(s.Load.Completed)
+	}
+	if countMisses {
+		after, err := l.cacheableCount(ctx)
+		if err != nil {
+			return sample{Err: err}
+		}
+		s.Misses = after - before
 	}
 	s.RSSPeak = rss()
 	return s
@@ -155,4 +176,22 @@ func mib(n int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0fMiB", float64(n)/(1<<20))
+}
+
+// cacheableCount asks the upstream how often /1k-cacheable reached it.
+func (l *lab) cacheableCount(ctx context.Context) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+l.upstream+"/cacheable-count", nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := (&http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("upstream count: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(body), 10, 64)
 }

@@ -29,14 +29,26 @@ var defaultTargets = []string{
 	"direct", "plain", "plain-keepalive", "corsbridge", "corsbridge-redis", "nginx", "cors-anywhere", "cors-anywhere-keepalive",
 	"direct-https", "plain-https", "plain-keepalive-https", "corsbridge-https", "nginx-https",
 	"cors-anywhere-https", "cors-anywhere-keepalive-https",
+	"direct-cache", "corsbridge-cache", "nginx-cache",
 }
 
-// httpsSuffix marks a target of the HTTPS-upstream scenario.
-const httpsSuffix = "-https"
+// The scenarios after the plain-HTTP one, by the suffix their targets
+// carry: the upstream over TLS, and cache hits (a response the upstream
+// lets shared caches keep, served by corsbridge's cache and by nginx's
+// proxy_cache; direct-cache is the upstream itself, the ceiling).
+const (
+	httpsSuffix = "-https"
+	cacheSuffix = "-cache"
+)
 
-// splitTarget reads "nginx-https" as nginx in front of the TLS upstream.
-func splitTarget(target string) (name string, https bool) {
-	return strings.CutSuffix(target, httpsSuffix)
+// splitTarget reads "nginx-https" as nginx in the -https scenario.
+func splitTarget(target string) (name, scenario string) {
+	for _, suffix := range []string{httpsSuffix, cacheSuffix} {
+		if name, ok := strings.CutSuffix(target, suffix); ok {
+			return name, suffix
+		}
+	}
+	return target, ""
 }
 
 // Config is one benchmark run.
@@ -83,8 +95,10 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `corsbridge-bench compares corsbridge with a plain ReverseProxy, nginx and
-cors-anywhere on loopback (wrk, 1 KiB responses, a streamed body), then prints
-medians and ratios. See docs/performance.md.
+cors-anywhere on loopback (wrk, 1 KiB responses, a streamed body), in front of
+a plain HTTP upstream, an HTTPS one (TLS 1.3, HTTP/2, a CA made for the run:
+targets ending in -https) and for cache hits (targets ending in -cache), then
+prints medians and ratios per scenario. See docs/performance.md.
 
 usage: corsbridge-bench [flags]
        corsbridge-bench upstream|plain|fetch [flags]   (the processes it starts)
@@ -152,7 +166,7 @@ func parseTargets(s string) ([]string, error) {
 		if name == "" {
 			continue
 		}
-		if !slices.Contains(defaultTargets, name) && name != "candidate" && name != "candidate"+httpsSuffix {
+		if !knownTarget(name) {
 			return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(defaultTargets, ", "))
 		}
 		out = append(out, name)
@@ -163,18 +177,27 @@ func parseTargets(s string) ([]string, error) {
 	return out, nil
 }
 
+// knownTarget: a default target, or candidate in any scenario corsbridge
+// runs in.
+func knownTarget(target string) bool {
+	name, scenario := splitTarget(target)
+	return slices.Contains(defaultTargets, target) || name == "candidate" && slices.Contains(defaultTargets, "corsbridge"+scenario)
+}
+
 // withCandidate runs -candidate right after corsbridge in each scenario
 // that has corsbridge (at the end when none has), unless -targets names it.
 func withCandidate(targets []string) []string {
-	if slices.Contains(targets, "candidate") || slices.Contains(targets, "candidate"+httpsSuffix) {
-		return targets
+	for _, t := range targets {
+		if name, _ := splitTarget(t); name == "candidate" {
+			return targets
+		}
 	}
 	var out []string
 	added := false
 	for _, t := range targets {
 		out = append(out, t)
-		if name, https := splitTarget(t); name == "corsbridge" {
-			out = append(out, "candidate"+map[bool]string{true: httpsSuffix}[https])
+		if name, scenario := splitTarget(t); name == "corsbridge" {
+			out = append(out, "candidate"+scenario)
 			added = true
 		}
 	}

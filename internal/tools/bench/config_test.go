@@ -63,6 +63,7 @@ func TestTargetsAndScenarios(t *testing.T) {
 			[]string{"corsbridge", "candidate", "nginx", "corsbridge-https", "candidate-https", "nginx-https"}},
 		{"candidate at the end without corsbridge", "nginx,direct", true, []string{"nginx", "direct", "candidate"}},
 		{"candidate named explicitly stays where it is", "candidate-https,nginx-https", true, []string{"candidate-https", "nginx-https"}},
+		{"cache hits have a candidate too", "corsbridge-cache,nginx-cache", true, []string{"corsbridge-cache", "candidate-cache", "nginx-cache"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,17 +80,17 @@ func TestTargetsAndScenarios(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"haproxy-https", "corsbridge-redis-https", "-https"} {
+	for _, bad := range []string{"haproxy-https", "corsbridge-redis-https", "-https", "plain-cache", "candidate-redis", "candidates"} {
 		if _, err := parseConfig([]string{"-targets", bad}, io.Discard); err == nil {
 			t.Errorf("-targets %s accepted", bad)
 		}
 	}
-	for target, want := range map[string]struct {
-		name  string
-		https bool
-	}{"nginx-https": {"nginx", true}, "nginx": {"nginx", false}, "plain-keepalive-https": {"plain-keepalive", true}} {
-		if name, https := splitTarget(target); name != want.name || https != want.https {
-			t.Errorf("splitTarget(%q) = %q, %v", target, name, https)
+	for target, want := range map[string][2]string{
+		"nginx-https": {"nginx", httpsSuffix}, "nginx": {"nginx", ""},
+		"plain-keepalive-https": {"plain-keepalive", httpsSuffix}, "corsbridge-cache": {"corsbridge", cacheSuffix},
+	} {
+		if name, scenario := splitTarget(target); name != want[0] || scenario != want[1] {
+			t.Errorf("splitTarget(%q) = %q, %q; want %q", target, name, scenario, want)
 		}
 	}
 }

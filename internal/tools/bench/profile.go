@@ -27,7 +27,7 @@ func profile(ctx context.Context, l *lab, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer in.proc.stop()
-	if _, err := runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, max(cfg.Warmup, time.Second), l.url(in, "/1k")); err != nil {
+	if _, err := runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, max(cfg.Warmup, time.Second), l.url(in, in.path)); err != nil {
 		return err
 	}
 	seconds := max(1, int(cfg.Duration.Seconds())-2)
@@ -43,7 +43,7 @@ func profile(ctx context.Context, l *lab, stdout, stderr io.Writer) error {
 			errs <- fetchProfile(ctx, "http://"+in.metrics+"/debug/pprof/"+name+"?seconds="+strconv.Itoa(seconds), filepath.Join(cfg.Profile, file))
 		})
 	}
-	res, err := runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Duration, l.url(in, "/1k"))
+	res, err := runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Duration, l.url(in, in.path))
 	wg.Wait()
 	close(errs)
 	for e := range errs {

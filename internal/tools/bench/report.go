@@ -68,10 +68,8 @@ func (r results) ratio(a, b string, m metric) float64 {
 // overhead is the median over rounds of target's single-connection p50
 // minus direct's (direct-https's for an -https target) in the same round.
 func (r results) overhead(target string) (time.Duration, bool) {
-	direct := "direct"
-	if _, https := splitTarget(target); https {
-		direct += httpsSuffix
-	}
+	_, scenario := splitTarget(target)
+	direct := "direct" + scenario
 	var v []float64
 	for i := range min(len(r[target]), len(r[direct])) {
 		st, sd := r[target][i], r[direct][i]
@@ -88,6 +86,7 @@ func (r results) overhead(target string) (time.Duration, bool) {
 var scenarios = []struct{ suffix, title string }{
 	{"", "plain HTTP upstream"},
 	{httpsSuffix, "HTTPS upstream (TLS 1.3, HTTP/2 offered; every proxy trusts the run's CA)"},
+	{cacheSuffix, "cache hits (/1k-cacheable, Cache-Control: public, max-age=3600; no stream test)"},
 }
 
 func writeReport(w io.Writer, l *lab, r results) {
@@ -98,7 +97,7 @@ func writeReport(w io.Writer, l *lab, r results) {
 	for _, sc := range scenarios {
 		var targets []string
 		for _, t := range cfg.Targets {
-			if _, https := splitTarget(t); https == (sc.suffix != "") {
+			if _, scenario := splitTarget(t); scenario == sc.suffix {
 				targets = append(targets, t)
 			}
 		}
@@ -151,24 +150,23 @@ func writeTable(w io.Writer, r results, targets []string) {
 // writeRatios compares subject with every reference of its scenario, and
 // an -https subject also with itself over plain HTTP: what TLS costs it.
 func writeRatios(w io.Writer, r results, subject, suffix string) {
-	if len(r[subject]) == 0 {
+	var refs []string
+	for _, ref := range append([]string{"corsbridge"}, references...) {
+		if ref+suffix != subject && len(r[ref+suffix]) > 0 {
+			refs = append(refs, ref+suffix)
+		}
+	}
+	if name, scenario := splitTarget(subject); scenario != "" && len(r[name]) > 0 {
+		refs = append(refs, name)
+	}
+	if len(r[subject]) == 0 || len(refs) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\n| %s ÷ reference (median of per-round ratios) | req/s | p99 | CPU/req | stream MB/s |\n|---|---:|---:|---:|---:|\n", subject)
-	refs := []string{"corsbridge" + suffix}
-	for _, ref := range references {
-		refs = append(refs, ref+suffix)
-	}
-	if name, https := splitTarget(subject); https {
-		refs = append(refs, name)
-	}
 	for _, ref := range refs {
-		if ref == subject || len(r[ref]) == 0 {
-			continue
-		}
 		label := ref
-		if _, https := splitTarget(ref); suffix != "" && !https {
-			label += " (plain HTTP upstream)"
+		if _, scenario := splitTarget(ref); scenario == "" && suffix != "" {
+			label += map[string]string{httpsSuffix: " (plain HTTP upstream)", cacheSuffix: " (uncached /1k)"}[suffix]
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", label, times(r.ratio(subject, ref, reqs)), times(r.ratio(subject, ref, p99)),
 			times(r.ratio(subject, ref, cpuPerReq)), times(r.ratio(subject, ref, streamMB)))

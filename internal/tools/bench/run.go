@@ -91,8 +91,8 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 	want := map[string]bool{} // by base name: nginx-https wants nginx
 	wantTLS := false
 	for _, t := range cfg.Targets {
-		name, https := splitTarget(t)
-		want[name], wantTLS = true, wantTLS || https
+		name, scenario := splitTarget(t)
+		want[name], wantTLS = true, wantTLS || scenario == httpsSuffix
 	}
 	if cfg.Profile != "" {
 		// Only corsbridge is profiled, through its own pprof listener.

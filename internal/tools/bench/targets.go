@@ -36,6 +36,7 @@ type lab struct {
 type instance struct {
 	proc    *proc
 	base    string // "http://127.0.0.1:P/http://upstream" or "http://127.0.0.1:P"
+	path    string // what the load asks for: /1k, or /1k-cacheable for cache hits
 	metrics string // corsbridge's metrics (and, when profiling, pprof) listener
 }
 
@@ -50,15 +51,21 @@ func cleanEnv(extra ...string) []string {
 
 // start launches a fresh instance of target and waits until it proxies.
 // A target ending in -https is its base target in front of the upstream's
-// TLS listener instead of its plain one.
+// TLS listener instead of its plain one; one ending in -cache asks for a
+// response shared caches may keep, with the proxy's cache on.
 func (l *lab) start(ctx context.Context, target string) (*instance, error) {
-	name, https := splitTarget(target)
+	name, scenario := splitTarget(target)
+	https := scenario == httpsSuffix
 	upstream := "http://" + l.upstream
 	if https {
 		upstream = "https://" + l.upstreamTLS
 	}
+	path := "/1k"
+	if scenario == cacheSuffix {
+		path = "/1k-cacheable"
+	}
 	if name == "direct" {
-		return &instance{base: upstream}, nil
+		return &instance{base: upstream, path: path}, nil
 	}
 	port, err := loopback.FreePort()
 	if err != nil {
@@ -67,7 +74,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	l.runs++
 	logPath := filepath.Join(l.dir, fmt.Sprintf("%s-%d.log", target, l.runs))
-	in := &instance{base: "http://" + addr + "/" + upstream}
+	in := &instance{base: "http://" + addr + "/" + upstream, path: path}
 	cpus := l.cfg.Pin.Proxy
 	switch name {
 	case "plain", "plain-keepalive":
@@ -80,11 +87,11 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 		}
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, argv...)
 	case "corsbridge", "corsbridge-redis", "candidate":
-		err = l.startCorsbridge(in, name, https, addr, logPath)
+		err = l.startCorsbridge(in, name, scenario, addr, logPath)
 	case "nginx":
 		in.base = "http://" + addr
 		var conf string
-		if conf, err = l.writeNginxConf(target, port, https); err == nil {
+		if conf, err = l.writeNginxConf(target, port, scenario); err == nil {
 			in.proc, err = startProc(target, cpus, cleanEnv(), logPath, l.nginx, "-p", l.dir, "-e", logPath, "-c", conf)
 		}
 	case "cors-anywhere", "cors-anywhere-keepalive":
@@ -95,7 +102,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := waitHTTP(ctx, in.proc, l.url(in, "/1k"), l.roots(), 15*time.Second); err != nil {
+	if err := waitHTTP(ctx, in.proc, l.url(in, in.path), l.roots(), 15*time.Second); err != nil {
 		in.proc.stop()
 		return nil, fmt.Errorf("%s: %w (log: %s)", target, err, logPath)
 	}
@@ -107,7 +114,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 // CORSBRIDGE_UPSTREAM_CA_FILE; a -candidate binary from before that
 // setting gets the CA through SSL_CERT_FILE too (Go's own variable for its
 // roots), so older builds can be compared on the HTTPS scenario.
-func (l *lab) startCorsbridge(in *instance, name string, https bool, addr, logPath string) error {
+func (l *lab) startCorsbridge(in *instance, name, scenario, addr, logPath string) error {
 	metricsPort, err := loopback.FreePort()
 	if err != nil {
 		return err
@@ -121,7 +128,10 @@ func (l *lab) startCorsbridge(in *instance, name string, https bool, addr, logPa
 	if name == "candidate" {
 		bin = l.candidate
 	}
-	if https {
+	if scenario == cacheSuffix {
+		env = append(env, "CORSBRIDGE_CACHE=on")
+	}
+	if scenario == httpsSuffix {
 		env = append(env, "CORSBRIDGE_UPSTREAM_CA_FILE="+l.ca.CAFile)
 		if name == "candidate" {
 			env = append(env, "SSL_CERT_FILE="+l.ca.CAFile)

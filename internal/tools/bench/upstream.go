@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,21 +23,22 @@ var oneKiB = func() []byte {
 	return b
 }()
 
-// upstreamHandler serves /1k (1 KiB) and /stream?n=BYTES, a body of n bytes
-// generated on the fly from one reused buffer, with Content-Length declared
-// unless chunked=1.
+// upstreamHandler serves /1k (1 KiB, no-store), /1k-cacheable (the same
+// body, which shared caches may keep for an hour), /stream?n=BYTES, a body
+// of n bytes generated on the fly from one reused buffer, with
+// Content-Length declared unless chunked=1, and /cacheable-count, how many
+// times /1k-cacheable was asked for: the requests a cache let through.
 func upstreamHandler() http.Handler {
+	var cacheable atomic.Int64
 	chunk := make([]byte, 256<<10)
 	for i := range chunk {
 		chunk[i] = byte('a' + i%26)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/1k", func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h["Content-Type"] = []string{"application/json"}
-		h["Content-Length"] = []string{"1024"}
-		h["Cache-Control"] = []string{"no-store"}
-		_, _ = w.Write(oneKiB)
+	mux.HandleFunc("/1k", serveOneKiB("no-store", nil))
+	mux.HandleFunc("/1k-cacheable", serveOneKiB("public, max-age=3600", &cacheable))
+	mux.HandleFunc("/cacheable-count", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, strconv.FormatInt(cacheable.Load(), 10))
 	})
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
@@ -57,6 +60,23 @@ func upstreamHandler() http.Handler {
 		}
 	})
 	return mux
+}
+
+// serveOneKiB answers oneKiB with cacheControl, counting into count when
+// it is set. Headers are set as map entries: the upstream should cost as
+// little as it can, so the proxies' costs stand out.
+func serveOneKiB(cacheControl string, count *atomic.Int64) http.HandlerFunc {
+	cc := []string{cacheControl}
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if count != nil {
+			count.Add(1)
+		}
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{"1024"}
+		h["Cache-Control"] = cc
+		_, _ = w.Write(oneKiB)
+	}
 }
 
 // runUpstream serves upstreamHandler over plain HTTP on -addr and, with
