@@ -55,10 +55,6 @@ type Forwarder struct {
 	decorate  func(h http.Header)
 	checkHop  func(grant any, next *url.URL) error
 	fail      func(w http.ResponseWriter, r *http.Request, err *Failure)
-	// engine relays an exchange: ReverseProxy (relay), or the build's
-	// alternative under measurement (engine_*.go).
-	engine      func(ex *exchange, r *http.Request)
-	closeEngine func() // nil: the transport is the engine's
 }
 
 // New builds a Forwarder with its own transport.
@@ -82,17 +78,11 @@ func New(d Deps) (*Forwarder, error) {
 		BufferPool:     newBufferPool(),
 		ErrorLog:       slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
 	}
-	f.engine = f.newEngine(d)
 	return f, nil
 }
 
 // Close releases idle upstream connections.
-func (f *Forwarder) Close() {
-	f.transport.CloseIdleConnections()
-	if f.closeEngine != nil {
-		f.closeEngine()
-	}
-}
+func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
 
 // Request is one admitted request's forwarding instructions.
 type Request struct {
@@ -162,7 +152,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, req Request)
 		}
 		return ex.outcome
 	}
-	f.engine(ex, r)
+	f.relay(ex, r)
 	return ex.outcome
 }
 
