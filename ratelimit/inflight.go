@@ -156,16 +156,16 @@ func (h *Held) take(kind int, key string, max int) bool {
 // the rate limits, but not the client: the client cap is what bounds one
 // machine, and a signed token sits in plain sight on its page. All or
 // nothing: on a refusal nothing stays held, and the refusing cap is named.
-func (l *Limiter) hold(req Request) (Held, string) {
+func (l *Limiter) hold(req Request, b buckets) (Held, string) {
 	h := Held{f: l.inFlight}
-	if l.clientConc > 0 && !h.take(heldClient, "client:"+clientKey(req.Client), l.clientConc) {
+	if l.clientConc > 0 && !h.take(heldClient, "client:"+b.client, l.clientConc) {
 		return Held{}, LimitClient
 	}
 	if l.originConc > 0 {
 		kind, label, key := heldKey, LimitKey, ""
 		if req.Key != "" {
 			key = "key:" + req.Key
-		} else if key = l.bucketOf(req.Origin); key != "" {
+		} else if key = b.origin; key != "" {
 			kind, label, key = heldOrigin, LimitOrigin, "origin:"+key
 		}
 		if key != "" && !h.take(kind, key, l.originConc) {

@@ -80,11 +80,12 @@ func (r Result) SetHeaders(h http.Header) {
 // cost no Redis round trip, so a client refused for holding too many
 // streams does not load Redis either.
 func (l *Limiter) Take(ctx context.Context, req Request, now time.Time) Result {
-	held, refusedBy := l.hold(req)
+	b := l.bucketsOf(req)
+	held, refusedBy := l.hold(req, b)
 	if refusedBy != "" {
 		return Result{RefusedBy: refusedBy, ConcurrencyLimited: true}
 	}
-	res := l.count(ctx, req, now)
+	res := l.count(ctx, req, b, now)
 	if !res.Allowed() {
 		held.Release()
 		return res
@@ -101,19 +102,17 @@ func (l *Limiter) Take(ctx context.Context, req Request, now time.Time) Result {
 // that is not a valid origin counts under one shared key that no exemption
 // matches. With Redis all of a request's limits are counted in one round
 // trip (see RedisCounter).
-func (l *Limiter) count(ctx context.Context, req Request, now time.Time) Result {
+func (l *Limiter) count(ctx context.Context, req Request, b buckets, now time.Time) Result {
 	if req.Key != "" {
 		return l.takeKeyed(ctx, req, now)
 	}
 	var countBuf [2]count
 	counts := countBuf[:0]
 	if l.client != nil {
-		counts = append(counts, count{rule: l.client, key: l.client.name + clientKey(req.Client)})
+		counts = append(counts, count{rule: l.client, key: l.client.name + b.client})
 	}
-	if l.origin != nil {
-		if key := l.bucketOf(req.Origin); key != "" {
-			counts = append(counts, count{rule: l.origin, key: l.origin.name + key})
-		}
+	if l.origin != nil && b.origin != "" {
+		counts = append(counts, count{rule: l.origin, key: l.origin.name + b.origin})
 	}
 	if len(counts) == 0 {
 		return Result{}
@@ -151,6 +150,22 @@ func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Res
 		res.RefusedBy = LimitKey
 	}
 	return res
+}
+
+// buckets are the keys a request is held and counted under, worked out once
+// for both the caps in flight and the rate limits: the client's address group,
+// and the origin's bucket (see bucketOf). Each is "" when nothing uses it.
+type buckets struct{ client, origin string }
+
+func (l *Limiter) bucketsOf(req Request) buckets {
+	var b buckets
+	if l.client != nil || l.clientConc > 0 {
+		b.client = clientKey(req.Client)
+	}
+	if req.Key == "" && (l.origin != nil || l.originConc > 0) {
+		b.origin = l.bucketOf(req.Origin)
+	}
+	return b
 }
 
 // bucketOf is the key an Origin header is counted under by the origin
