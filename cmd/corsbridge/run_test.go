@@ -42,23 +42,38 @@ type instance struct {
 // /healthz answers.
 func start(t *testing.T, env map[string]string, args ...string) *instance {
 	t.Helper()
+	args = append([]string{"--addr", "127.0.0.1:0", "--shutdown-grace", "5s"}, args...)
+	return launch(t, env, args, 10*time.Second, func(inst *instance, line string) string {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Msg != "listening" {
+			return ""
+		}
+		inst.base = "http://" + entry.Addr
+		return inst.base + "/healthz"
+	})
+}
+
+// launch runs the binary in-process with args and waits, up to wait, until
+// the health URL that listening reads from a log line (noting what it needs
+// in inst) answers 200. It fails the test if run exits first.
+func launch(t *testing.T, env map[string]string, args []string, wait time.Duration, listening func(inst *instance, logLine string) (healthURL string)) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logbuf.Buffer{}
 	inst := &instance{logs: logs, cancel: cancel, done: make(chan error, 1)}
-	args = append([]string{"--addr", "127.0.0.1:0", "--shutdown-grace", "5s"}, args...)
 	go func() { inst.done <- run(ctx, args, envOf(env), nil, io.Discard, logs) }()
 	t.Cleanup(func() { inst.stop(t) })
 
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
+		health := ""
 		for line := range strings.SplitSeq(logs.String(), "\n") {
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
-				inst.base = "http://" + entry.Addr
+			if u := listening(inst, line); u != "" {
+				health = u
 			}
 		}
-		if inst.base != "" {
-			if res, err := http.Get(inst.base + "/healthz"); err == nil {
+		if health != "" {
+			if res, err := http.Get(health); err == nil {
 				res.Body.Close()
 				if res.StatusCode == 200 {
 					return inst

@@ -10,17 +10,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
 
 // testName is the name clients ask for; their dialers send it to loopback.
@@ -37,41 +33,21 @@ type tlsInstance struct {
 // port.
 func startTLS(t *testing.T, env map[string]string, args ...string) *tlsInstance {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &logbuf.Buffer{}
-	inst := &tlsInstance{instance: &instance{logs: logs, cancel: cancel, done: make(chan error, 1)}}
 	args = append([]string{"--tls-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--shutdown-grace", "5s"}, args...)
-	go func() { inst.done <- run(ctx, args, envOf(env), nil, io.Discard, logs) }()
-	t.Cleanup(func() { inst.stop(t) })
-
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		for line := range strings.SplitSeq(logs.String(), "\n") {
-			var entry struct {
-				Msg, Addr string
-				HTTPAddr  string `json:"http_addr"`
-			}
-			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
-				inst.tlsAddr, inst.httpAddr = entry.Addr, entry.HTTPAddr
-				inst.base = "https://" + testName + ":" + portOf(entry.Addr)
-			}
+	tlsInst := &tlsInstance{}
+	tlsInst.instance = launch(t, env, args, 20*time.Second, func(inst *instance, line string) string {
+		var entry struct {
+			Msg, Addr string
+			HTTPAddr  string `json:"http_addr"`
 		}
-		if inst.httpAddr != "" {
-			if res, err := http.Get("http://" + inst.httpAddr + "/healthz"); err == nil {
-				res.Body.Close()
-				if res.StatusCode == 200 {
-					return inst
-				}
-			}
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Msg != "listening" || entry.HTTPAddr == "" {
+			return ""
 		}
-		select {
-		case err := <-inst.done:
-			t.Fatalf("run exited early: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("corsbridge did not become healthy:\n%s", logs.String())
-	return nil
+		tlsInst.tlsAddr, tlsInst.httpAddr = entry.Addr, entry.HTTPAddr
+		inst.base = "https://" + testName + ":" + portOf(entry.Addr)
+		return "http://" + entry.HTTPAddr + "/healthz"
+	})
+	return tlsInst
 }
 
 func portOf(addr string) string {
