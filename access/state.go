@@ -99,21 +99,8 @@ func logChanges(log *slog.Logger, old, st *state) {
 			"secrets", len(st.data.Secrets))
 		return
 	}
-	logSecretChanges(log, old, st)
-	for _, k := range st.data.Keys {
-		prev, ok := old.data.KeyNamed(k.Name)
-		switch {
-		case !ok:
-			log.Info("access: key added", "key", k.Name)
-		case !sameKey(prev, k):
-			log.Info("access: key changed", "key", k.Name)
-		}
-	}
-	for _, k := range old.data.Keys {
-		if _, ok := st.data.KeyNamed(k.Name); !ok {
-			log.Info("access: key revoked", "key", k.Name)
-		}
-	}
+	logNamedChanges(log, "secret", "removed", old.data.Secrets, st.data.Secrets, func(s Secret) string { return s.Name }, sameSecret)
+	logNamedChanges(log, "key", "revoked", old.data.Keys, st.data.Keys, func(k Key) string { return k.Name }, sameKey)
 	for _, kind := range []Kind{KindOrigin, KindTarget} {
 		for _, p := range *st.data.Blocks.list(kind) {
 			if !old.data.Blocks.Has(kind, p) {
@@ -148,21 +135,27 @@ func (st *state) compileSecrets(list []Secret, kr *Keyring) {
 	}
 }
 
-// logSecretChanges logs secrets set, changed (a new value, target or
-// header) and removed, by name only.
-func logSecretChanges(log *slog.Logger, old, st *state) {
-	for _, s := range st.data.Secrets {
-		prev, ok := old.data.SecretNamed(s.Name)
+// logNamedChanges logs the entries (keys, secrets) added, changed and gone
+// between two loads, by name only: never a hash or a sealed value.
+func logNamedChanges[T any](log *slog.Logger, what, gone string, old, cur []T, name func(T) string, same func(a, b T) bool) {
+	before := make(map[string]T, len(old))
+	for _, e := range old {
+		before[name(e)] = e
+	}
+	now := make(map[string]bool, len(cur))
+	for _, e := range cur {
+		now[name(e)] = true
+		prev, ok := before[name(e)]
 		switch {
 		case !ok:
-			log.Info("access: secret added", "secret", s.Name)
-		case !sameSecret(prev, s):
-			log.Info("access: secret changed", "secret", s.Name)
+			log.Info("access: "+what+" added", what, name(e))
+		case !same(prev, e):
+			log.Info("access: "+what+" changed", what, name(e))
 		}
 	}
-	for _, s := range old.data.Secrets {
-		if _, ok := st.data.SecretNamed(s.Name); !ok {
-			log.Info("access: secret removed", "secret", s.Name)
+	for _, e := range old {
+		if !now[name(e)] {
+			log.Info("access: "+what+" "+gone, what, name(e))
 		}
 	}
 }
