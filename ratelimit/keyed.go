@@ -10,6 +10,7 @@ const LimitKey = "key"
 type keyed struct {
 	name  string
 	limit Limit
+	quota Quota
 }
 
 type keyedCtx struct{}
@@ -25,6 +26,11 @@ type keyedCtx struct{}
 // origin and client limits are both off.
 func WithKey(ctx context.Context, name string, limit Limit) context.Context {
 	return context.WithValue(ctx, keyedCtx{}, keyed{name: name, limit: limit})
+}
+
+// WithKeyQuota is WithKey with the key's quotas too (see Request.KeyQuota).
+func WithKeyQuota(ctx context.Context, name string, limit Limit, q Quota) context.Context {
+	return context.WithValue(ctx, keyedCtx{}, keyed{name: name, limit: limit, quota: q})
 }
 
 func keyedFrom(ctx context.Context) (keyed, bool) {

@@ -51,6 +51,12 @@ func newLocalCounter(window time.Duration) *localCounter {
 // take counts one request for key at now against l when it fits. Unlike
 // RedisCounter it cannot fail. l.Window must be the counter's window.
 func (c *localCounter) take(key string, now time.Time, l Limit) Decision {
+	return c.decide(key, now, l, true)
+}
+
+// decide is take, or with count false only the decision take would make,
+// counting nothing: the key's rate shown on a refusal by one of its quotas.
+func (c *localCounter) decide(key string, now time.Time, l Limit, count bool) Decision {
 	idx, elapsed := window(now, l.Window)
 	s := &c.shards[maphash.String(c.seed, key)%localShards]
 	s.mu.Lock()
@@ -67,7 +73,7 @@ func (c *localCounter) take(key string, now time.Time, l Limit) Decision {
 	// The in-memory counter never fails ("guaranteed to always return nil").
 	curr, prev, _ := s.counter.Get(key, curWin, time.UnixMilli((idx-1)*wms))
 	ok := allows(l, int64(curr), int64(prev), elapsed)
-	if ok {
+	if ok && count {
 		_ = s.counter.IncrementBy(key, curWin, 1)
 		curr++
 	}

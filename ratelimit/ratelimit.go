@@ -52,6 +52,9 @@ const (
 type Limiter struct {
 	origin, client *rule         // nil when that limit is off
 	keyLocal       localCounters // per-key counts without Redis or while it is down
+	quotas         quotaCounter  // per-key quotas without Redis or while it is down
+	keyPolicies    policies      // RateLimit-Policy per key rate and quotas
+	anonPolicies   [3]string     // RateLimit-Policy: client, origin, both
 	originKey      func(string) string
 	exempt         func(string) bool
 	inFlight       *inFlight // requests in flight, always per instance
@@ -72,6 +75,8 @@ type Limiter struct {
 	closed    atomic.Bool
 	stopProbe context.CancelFunc
 	probeDone chan struct{}
+	bytes     bytesBatch // response bytes not yet flushed to Redis
+	flushDone chan struct{}
 	closeOnce sync.Once
 }
 
@@ -118,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(cfg.Client.Window),
 			args: newScriptArgs(cfg.Client), limitHeader: strconv.Itoa(cfg.Client.Requests)}
 	}
+	l.anonPolicies = anonPolicies(l.client, l.origin)
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -157,6 +163,8 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 	probeCtx, stop := context.WithCancel(context.Background())
 	l.stopProbe, l.probeDone = stop, make(chan struct{})
 	go l.probeLoop(probeCtx, interval)
+	l.flushDone = make(chan struct{})
+	go l.flushLoop(probeCtx, bytesFlushInterval)
 	return l, nil
 }
 
@@ -169,6 +177,7 @@ func (l *Limiter) Close() error {
 		if l.stopProbe != nil {
 			l.stopProbe()
 			<-l.probeDone
+			<-l.flushDone // its last flush done
 		}
 		if l.ownsRDB {
 			err = l.rdb.Close()
@@ -222,7 +231,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := Request{Client: ClientIP(r, l.trustedHeader), Origin: r.Header.Get("Origin")}
 		if k, ok := keyedFrom(r.Context()); ok {
-			req.Key, req.KeyLimit = k.name, k.limit
+			req.Key, req.KeyLimit, req.KeyQuota = k.name, k.limit, k.quota
 		}
 		res := l.Take(r.Context(), req, time.Now())
 		defer res.Release()
@@ -239,24 +248,4 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// setHeaders sets X-RateLimit-*, by their canonical keys ("X-Ratelimit-*")
-// to skip canonicalisation on the hot path, from one backing array and, for
-// Remaining and Reset, one string. limit is X-RateLimit-Limit's value
-// formatted in advance, or "" to format it here.
-func setHeaders(h http.Header, d Decision, limit string) {
-	if limit == "" {
-		limit = strconv.Itoa(d.Limit.Requests)
-	}
-	var buf [48]byte
-	b := strconv.AppendInt(buf[:0], int64(d.Remaining), 10)
-	n := len(b)
-	b = strconv.AppendInt(b, d.Reset.Unix(), 10)
-	both := string(b)
-	vals := make([]string, 3)
-	vals[0], vals[1], vals[2] = limit, both[:n], both[n:]
-	h["X-Ratelimit-Limit"] = vals[0:1:1]
-	h["X-Ratelimit-Remaining"] = vals[1:2:2]
-	h["X-Ratelimit-Reset"] = vals[2:3:3]
 }

@@ -77,16 +77,17 @@ return out
 type RedisCounter struct {
 	client   redis.UniversalClient
 	script   *redis.Script
-	oneNode  bool         // every key on one server: several limits per script call
-	pipeline bool         // Take via MULTI pipeline instead of the script (benchmarks)
-	window   atomic.Int64 // httprate.LimitCounter window, set by Config
+	quota    *redis.Script // quotaScript: a keyed request with quotas
+	oneNode  bool          // every key on one server: several limits per script call
+	pipeline bool          // Take via MULTI pipeline instead of the script (benchmarks)
+	window   atomic.Int64  // httprate.LimitCounter window, set by Config
 }
 
 // NewRedisCounter returns a counter on client. The caller keeps ownership of
 // client and closes it.
 func NewRedisCounter(client redis.UniversalClient) *RedisCounter {
 	_, oneNode := client.(*redis.Client) // not a cluster or a ring
-	return &RedisCounter{client: client, script: redis.NewScript(takeScript), oneNode: oneNode}
+	return &RedisCounter{client: client, script: redis.NewScript(takeScript), quota: redis.NewScript(quotaScript), oneNode: oneNode}
 }
 
 // count is one counting of a request: a counter key under a rule.

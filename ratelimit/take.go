@@ -25,6 +25,9 @@ type Request struct {
 	// counts nothing.
 	Key      string
 	KeyLimit Limit
+	// KeyQuota are the key's calendar quotas, checked and counted with
+	// KeyLimit in one step (see Limiter.takeQuota); zero: none.
+	KeyQuota Quota
 }
 
 // Result is the limiter's answer for one request.
@@ -36,15 +39,28 @@ type Result struct {
 	Counted  bool
 	// Unavailable: FailClosed refused to decide without Redis (503).
 	Unavailable bool
-	// RefusedBy names the limit that refused (LimitOrigin, LimitClient or
-	// LimitKey); "" when allowed.
+	// RefusedBy names the limit that refused (LimitOrigin, LimitClient,
+	// LimitKey or LimitQuota); "" when allowed.
 	RefusedBy string
+	// Quota is, when RefusedBy is LimitQuota, the quota that refused.
+	Quota QuotaUse
 	// ConcurrencyLimited: RefusedBy's cap on requests in flight refused the
 	// request (429 concurrency_limited), not its rate limit.
 	ConcurrencyLimited bool
 	// Held are the request's places in flight, held until Release.
 	Held        Held
 	limitHeader string
+
+	// For the IETF headers: the rates counted (Decision is the tightest or
+	// refusing one of them) with their names, the quotas with their counts,
+	// the policy formatted in advance, and the moment of counting.
+	rates  [2]Decision
+	labels [2]string
+	nRates int
+	quota  Quota
+	qUsed  [nQuotas]int64
+	policy string
+	now    time.Time
 }
 
 // Release gives back the request's places in flight (see Held.Release):
@@ -54,9 +70,11 @@ func (r Result) Release() { r.Held.Release() }
 // Allowed reports whether the request may go on.
 func (r Result) Allowed() bool { return !r.Unavailable && r.RefusedBy == "" }
 
-// SetHeaders writes the result's headers: X-RateLimit-* when a limit
-// counted the request, and Retry-After when it was refused (seconds until a
-// slot frees, at least 1) or the limits were unavailable (1). A request
+// SetHeaders writes the result's headers: X-RateLimit-* when a rate limit
+// counted the request, RateLimit-Policy and RateLimit when any limit or
+// quota did (see headerPolicy), and Retry-After when it was refused
+// (seconds until a slot frees, at least 1; for a quota, until it resets) or
+// the limits were unavailable (1). A request
 // refused for the requests in flight gets Retry-After: 1: no one knows when
 // a held response will end, and a refused request cost nothing to send.
 func (r Result) SetHeaders(h http.Header) {
@@ -67,8 +85,12 @@ func (r Result) SetHeaders(h http.Header) {
 	if !r.Counted {
 		return
 	}
-	setHeaders(h, r.Decision, r.limitHeader)
-	if r.RefusedBy != "" {
+	setHeaders(h, &r)
+	switch r.RefusedBy {
+	case "":
+	case LimitQuota:
+		h["Retry-After"] = []string{strconv.FormatInt(max(secondsUntil(r.Quota.Resets, r.now), 1), 10)}
+	default:
 		h["Retry-After"] = []string{strconv.FormatInt(int64(r.Decision.RetryAfter/time.Second), 10)}
 	}
 }
@@ -122,20 +144,56 @@ func (l *Limiter) count(ctx context.Context, req Request, b buckets, now time.Ti
 	if err != nil {
 		return Result{Unavailable: true}
 	}
+	res := Result{Counted: true, nRates: len(ds), now: now}
+	for i, d := range ds {
+		res.rates[i], res.labels[i] = d, counts[i].rule.label
+	}
+	// The policy lists the limits the request was counted against: the
+	// client's alone when it refused, before the origin's was checked.
+	switch {
+	case len(ds) == 2:
+		res.policy = l.anonPolicies[2]
+	case counts[0].rule == l.origin:
+		res.policy = l.anonPolicies[1]
+	default:
+		res.policy = l.anonPolicies[0]
+	}
 	tightest := 0
 	for i, d := range ds {
 		if !d.Allowed {
-			return Result{Decision: d, Counted: true, RefusedBy: counts[i].rule.label, limitHeader: counts[i].rule.limitHeader}
+			res.Decision, res.RefusedBy, res.limitHeader = d, counts[i].rule.label, counts[i].rule.limitHeader
+			return res
 		}
 		if d.Remaining < ds[tightest].Remaining {
 			tightest = i
 		}
 	}
-	return Result{Decision: ds[tightest], Counted: true, limitHeader: counts[tightest].rule.limitHeader}
+	res.Decision, res.limitHeader = ds[tightest], counts[tightest].rule.limitHeader
+	return res
 }
 
-// takeKeyed counts a request under its key's own limit only.
+// anonPolicies formats the RateLimit-Policy values of keyless requests
+// once: counted by the client limit alone, by the origin limit alone, or
+// by both (client first, the order they are counted in).
+func anonPolicies(client, origin *rule) [3]string {
+	var c, o, both []byte
+	if client != nil {
+		c = ratePolicy(nil, client.label, client.limit)
+		both = ratePolicy(both, client.label, client.limit)
+	}
+	if origin != nil {
+		o = ratePolicy(nil, origin.label, origin.limit)
+		both = ratePolicy(both, origin.label, origin.limit)
+	}
+	return [3]string{string(c), string(o), string(both)}
+}
+
+// takeKeyed counts a request under its key's own limit only, and its
+// quotas if it has any.
 func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Result {
+	if !req.KeyQuota.Off() {
+		return l.takeQuota(ctx, req, now)
+	}
 	if req.KeyLimit.Off() {
 		return Result{}
 	}
@@ -145,7 +203,9 @@ func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Res
 	if err != nil {
 		return Result{Unavailable: true}
 	}
-	res := Result{Decision: ds[0], Counted: true}
+	res := Result{Decision: ds[0], Counted: true, nRates: 1, now: now,
+		policy: l.keyPolicies.get(req.KeyLimit, Quota{}, calendar{})}
+	res.rates[0], res.labels[0] = ds[0], LimitKey
 	if !ds[0].Allowed {
 		res.RefusedBy = LimitKey
 	}

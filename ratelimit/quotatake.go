@@ -1,0 +1,148 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// takeQuota admits one request of a key with quotas: its quotas and its
+// rate (if on) are checked together and the request counted against all of
+// them, or refused and counted against none. With Redis this is one call of
+// quotaScript, shared exactly by every instance; without it, or while it is
+// unavailable, the in-memory counters do it per instance, by the rule
+// FailMode sets for the rate limits.
+func (l *Limiter) takeQuota(ctx context.Context, req Request, now time.Time) Result {
+	cal := calendarAt(now)
+	var t quotaTake
+	var err error
+	done := false
+	if l.counter != nil && !l.degraded.Load() {
+		var unflushed int64
+		if req.KeyQuota.MonthlyBytes > 0 {
+			unflushed = l.bytes.unflushed(req.Key, cal.month)
+		}
+		if t, err = l.counter.takeQuota(ctx, req.Key, req.KeyLimit, req.KeyQuota, unflushed, cal, now); err == nil {
+			done = true
+		} else if ctx.Err() == nil {
+			l.markDegraded(err)
+		}
+	}
+	if !done {
+		if l.counter != nil && l.failClosed {
+			return Result{Unavailable: true}
+		}
+		var take func(bool) Decision
+		if !req.KeyLimit.Off() {
+			lc, key := l.keyLocal.forWindow(req.KeyLimit.Window), "key:"+req.Key
+			take = func(count bool) Decision { return lc.decide(key, now, req.KeyLimit, count) }
+		}
+		t.used, t.refused, t.d = l.quotas.take(req.Key, req.KeyQuota, cal, take)
+	}
+	res := Result{Counted: true, now: now, quota: req.KeyQuota, qUsed: t.used,
+		policy: l.keyPolicies.get(req.KeyLimit, req.KeyQuota, cal)}
+	if !req.KeyLimit.Off() {
+		res.Decision, res.rates[0], res.labels[0], res.nRates = t.d, t.d, LimitKey, 1
+	}
+	switch {
+	case t.refused >= 0:
+		res.RefusedBy = LimitQuota
+		lim := quotaLimits(req.KeyQuota)[t.refused]
+		res.Quota = QuotaUse{Name: quotaNames[t.refused], Limit: lim, Used: t.used[t.refused],
+			Remaining: max(lim-t.used[t.refused], 0), Resets: cal.resets(t.refused)}
+	case !req.KeyLimit.Off() && !t.d.Allowed:
+		res.RefusedBy = LimitKey
+	}
+	return res
+}
+
+// CountBytes counts n response body bytes against key's monthly bytes
+// quota in q (nothing when it is off): call it once a keyed request's
+// response has ended. It never waits on Redis: with Redis the bytes are
+// added to this instance's batch, which is flushed every second and on
+// Close, so other instances see them up to a second later; without Redis,
+// or while it is unavailable, they are counted in memory.
+func (l *Limiter) CountBytes(key string, q Quota, n int64, now time.Time) {
+	if q.MonthlyBytes <= 0 || n <= 0 {
+		return
+	}
+	cal := calendarAt(now)
+	if l.counter != nil && !l.degraded.Load() {
+		l.bytes.add(key, cal, n)
+		return
+	}
+	l.quotas.addBytes(key, cal.month, n)
+}
+
+// unflushed is key's bytes this month that this instance counted and has
+// not flushed to Redis yet.
+func (l *Limiter) unflushed(key string, cal calendar) int64 {
+	if l.counter == nil {
+		return 0
+	}
+	return l.bytes.unflushed(key, cal.month)
+}
+
+// QuotaStatus reports key's quotas in q that are on (daily, monthly,
+// monthly-bytes, in that order) at now, counting nothing: for the usage
+// endpoint. With Redis it reads the counters in one round trip (MGET under
+// the key's hash tag) and adds this instance's bytes not yet flushed;
+// without Redis, or while it is unavailable, it reads the in-memory
+// counters, and with FailClosed it returns the error instead. An error
+// reading Redis is returned as is.
+func (l *Limiter) QuotaStatus(ctx context.Context, key string, q Quota, now time.Time) ([]QuotaUse, error) {
+	if q.Off() {
+		return nil, nil
+	}
+	cal := calendarAt(now)
+	var used [nQuotas]int64
+	switch {
+	case l.counter != nil && !l.degraded.Load():
+		var err error
+		if used, err = l.counter.quotaStatus(ctx, key, cal); err != nil {
+			return nil, err
+		}
+		used[qBytes] += l.unflushed(key, cal)
+	case l.counter != nil && l.failClosed:
+		return nil, errUnavailable
+	default:
+		used = l.quotas.status(key, q, cal)
+	}
+	return cal.uses(q, used, make([]QuotaUse, 0, nQuotas)), nil
+}
+
+// flushLoop flushes the bytes batch to Redis every interval, and once more
+// when ctx is cancelled (Close).
+func (l *Limiter) flushLoop(ctx context.Context, interval time.Duration) {
+	defer close(l.flushDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			l.flushBytes(final)
+			cancel()
+			return
+		case <-t.C:
+			l.flushBytes(ctx)
+		}
+	}
+}
+
+// flushBytes writes the batch to Redis in one pipeline. If that fails, the
+// bytes go to the in-memory counters instead, so the fallback counts them,
+// and Redis is marked unavailable like a failed request would mark it.
+func (l *Limiter) flushBytes(ctx context.Context) {
+	p := l.bytes.take()
+	if len(p) == 0 {
+		return
+	}
+	err := l.counter.flushBytes(ctx, p)
+	if err == nil {
+		return
+	}
+	l.markDegraded(err)
+	for s, n := range p {
+		l.quotas.addBytes(s.name, s.month, n)
+	}
+}
