@@ -108,8 +108,10 @@ func (c *Cache) put(ctx context.Context, key string, e *entry) {
 	if c.redis != nil {
 		local = min(keep, c.cfg.LocalTTL)
 	}
-	c.mem.set(key, e, local)
-	c.stats.bytesStored[tierIndex(TierMemory)].Add(uint64(len(e.body)))
+	if local > 0 {
+		c.mem.set(key, e, local)
+		c.stats.bytesStored[tierIndex(TierMemory)].Add(uint64(len(e.body)))
+	}
 	if c.redis != nil {
 		c.redis.set(ctx, key, e, keep)
 		c.stats.bytesStored[tierIndex(TierRedis)].Add(uint64(len(e.body)))

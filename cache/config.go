@@ -39,7 +39,9 @@ type Config struct {
 	// RedisTimeout bounds each Redis call; past it the call counts as a
 	// miss (lookups) or is dropped (stores).
 	RedisTimeout time.Duration
-	// LocalTTL bounds the time an entry stays in memory when Redis is used.
+	// LocalTTL bounds the time an entry stays in memory when Redis is used;
+	// 0 keeps nothing in memory but pass marks, so every hit is read from
+	// Redis (and while Redis fails, every lookup misses).
 	LocalTTL time.Duration
 }
 
@@ -77,8 +79,8 @@ func (c Config) Validate() error {
 		return errors.New("cache Redis prefix must not be empty")
 	case c.RedisTimeout <= 0:
 		return errors.New("cache Redis timeout must be positive")
-	case c.LocalTTL <= 0:
-		return errors.New("cache local TTL must be positive")
+	case c.LocalTTL < 0:
+		return errors.New("cache local TTL must not be negative")
 	}
 	return nil
 }

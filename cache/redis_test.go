@@ -54,6 +54,29 @@ func TestTwoInstances(t *testing.T) {
 	runSteps(t, proxyB.URL, up, "/shared", []step{{header: []string{"Accept-Language", "fr"}, outcome: "miss", upstream: 4}})
 }
 
+// TestNoLocalCopies: with LocalTTL 0 an instance keeps nothing in memory,
+// neither what it stored nor what it read, so every hit is a Redis hit and
+// a purge anywhere takes effect at once.
+func TestNoLocalCopies(t *testing.T) {
+	cfg := redisConfig(t)
+	cfg.LocalTTL = 0
+	c := newCache(t, cfg, Options{Redis: redisClient(t, sharedRedisURL)})
+	up := echoUpstream(t, "max-age=60")
+	proxy := newProxy(t, c, up.URL)
+	runSteps(t, proxy.URL, up, "/remote", []step{
+		{outcome: "miss", upstream: 1},
+		{outcome: "hit", upstream: 1},
+		{outcome: "hit", upstream: 1},
+	})
+	if s := c.Stats(); s.HitsRedis != 2 || s.HitsMemory != 0 || s.BytesStoredMemory != 0 {
+		t.Fatalf("stats: %+v", s)
+	}
+	if n, err := c.Purge(t.Context(), up.URL+"/remote"); err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v", n, err)
+	}
+	runSteps(t, proxy.URL, up, "/remote", []step{{outcome: "miss", upstream: 2}})
+}
+
 func TestPurge(t *testing.T) {
 	cfg := redisConfig(t)
 	rdb := redisClient(t, sharedRedisURL)

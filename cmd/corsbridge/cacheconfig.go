@@ -62,6 +62,9 @@ func cacheSettings() []setting {
 		{Flag: "cache-max-ttl", Env: "CORSBRIDGE_CACHE_MAX_TTL", Default: "24h",
 			Usage: "longest any response stays fresh in the cache, whatever the upstream says; 0: no ceiling",
 			apply: func(c *Config, v string) (err error) { c.Cache.MaxTTL, err = parseCacheDuration(v); return }},
+		{Flag: "cache-local-ttl", Env: "CORSBRIDGE_CACHE_LOCAL_TTL", Default: "1s",
+			Usage: "with Redis, how long an instance keeps an entry it stored or read in memory too: a purge on another instance reaches it within this time; 0 reads every hit from Redis",
+			apply: func(c *Config, v string) (err error) { c.Cache.LocalTTL, err = parseCacheDuration(v); return }},
 		{Flag: "cache-redis-url", Env: "CORSBRIDGE_CACHE_REDIS_URL", Default: "", Secret: true,
 			Usage: "Redis where instances share cached responses; empty uses REDIS_URL, \"none\" keeps the cache in memory",
 			apply: func(c *Config, v string) error {

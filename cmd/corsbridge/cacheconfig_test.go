@@ -15,7 +15,7 @@ func TestCacheSettings(t *testing.T) {
 		fails bool
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
-			if !c.Cache.Enabled || c.Cache.Size != 64<<20 || c.Cache.MaxEntry != 8<<20 || c.Cache.DefaultTTL != 0 || c.Cache.MaxTTL != 24*time.Hour {
+			if !c.Cache.Enabled || c.Cache.Size != 64<<20 || c.Cache.MaxEntry != 8<<20 || c.Cache.DefaultTTL != 0 || c.Cache.MaxTTL != 24*time.Hour || c.Cache.LocalTTL != time.Second {
 				t.Fatalf("%+v", c.Cache)
 			}
 			if c.Cache.SharedRedisURL("") != "" {
@@ -63,6 +63,17 @@ func TestCacheSettings(t *testing.T) {
 					t.Fatalf("cache Redis %q", got)
 				}
 			}},
+		{name: "local TTL", env: map[string]string{"CORSBRIDGE_CACHE_LOCAL_TTL": "250ms"}, check: func(t *testing.T, c Config) {
+			if c.Cache.LocalTTL != 250*time.Millisecond {
+				t.Fatalf("local TTL %v", c.Cache.LocalTTL)
+			}
+		}},
+		{name: "no local copies", args: []string{"--cache-local-ttl", "0"}, check: func(t *testing.T, c Config) {
+			if c.Cache.LocalTTL != 0 {
+				t.Fatalf("local TTL %v", c.Cache.LocalTTL)
+			}
+		}},
+		{name: "negative local TTL", env: map[string]string{"CORSBRIDGE_CACHE_LOCAL_TTL": "-1s"}, fails: true},
 		{name: "not on or off", env: map[string]string{"CORSBRIDGE_CACHE": "maybe"}, fails: true},
 		{name: "negative TTL", env: map[string]string{"CORSBRIDGE_CACHE_DEFAULT_TTL": "-5s"}, fails: true},
 		{name: "default above max", env: map[string]string{"CORSBRIDGE_CACHE_DEFAULT_TTL": "2h", "CORSBRIDGE_CACHE_MAX_TTL": "1h"}, fails: true},
