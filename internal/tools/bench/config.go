@@ -29,7 +29,7 @@ var defaultTargets = []string{
 	"direct", "plain", "plain-keepalive", "corsbridge", "corsbridge-redis", "nginx", "cors-anywhere", "cors-anywhere-keepalive",
 	"direct-https", "plain-https", "plain-keepalive-https", "corsbridge-https", "nginx-https",
 	"cors-anywhere-https", "cors-anywhere-keepalive-https",
-	"direct-cache", "corsbridge-cache", "nginx-cache",
+	"direct-cache", "corsbridge-cache", cacheRedisTarget, "nginx-cache",
 }
 
 // The scenarios after the plain-HTTP one, by the suffix their targets
@@ -41,8 +41,19 @@ const (
 	cacheSuffix = "-cache"
 )
 
-// splitTarget reads "nginx-https" as nginx in the -https scenario.
+// cacheRedisTarget is corsbridge in the cache-hit scenario with Redis as
+// the cache's shared tier and nothing kept in memory
+// (CORSBRIDGE_CACHE_LOCAL_TTL=0), so every hit is read from Redis: the
+// memory tier's cost is corsbridge-cache's. The limits stay in memory, so
+// the two differ only in the tier a hit comes from.
+const cacheRedisTarget = "corsbridge-cache-redis"
+
+// splitTarget reads "nginx-https" as nginx in the -https scenario;
+// corsbridge-cache-redis is a name of its own in the cache-hit scenario.
 func splitTarget(target string) (name, scenario string) {
+	if target == cacheRedisTarget {
+		return target, cacheSuffix
+	}
 	for _, suffix := range []string{httpsSuffix, cacheSuffix} {
 		if name, ok := strings.CutSuffix(target, suffix); ok {
 			return name, suffix

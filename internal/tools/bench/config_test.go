@@ -94,3 +94,52 @@ func TestTargetsAndScenarios(t *testing.T) {
 		}
 	}
 }
+
+// corsbridge-cache-redis is a target of the cache-hit scenario: the cache
+// on, its shared tier in Redis with nothing kept in memory, and the limits
+// left in memory, so it differs from corsbridge-cache only in the tier.
+func TestCacheRedisTarget(t *testing.T) {
+	if name, scenario := splitTarget(cacheRedisTarget); name != cacheRedisTarget || scenario != cacheSuffix {
+		t.Errorf("splitTarget(%q) = %q, %q", cacheRedisTarget, name, scenario)
+	}
+	c, err := parseConfig([]string{"-targets", "corsbridge-cache,corsbridge-cache-redis,nginx-cache"}, io.Discard)
+	if err != nil || !slices.Equal(c.Targets, []string{"corsbridge-cache", cacheRedisTarget, "nginx-cache"}) {
+		t.Fatalf("targets %v, %v", c.Targets, err)
+	}
+	if !slices.Contains(defaultTargets, cacheRedisTarget) {
+		t.Error("make bench does not run it")
+	}
+	const url = "redis://127.0.0.1:6391"
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"corsbridge", nil},
+		{"corsbridge-redis", []string{"REDIS_URL=" + url}},
+		{"corsbridge-cache", []string{"CORSBRIDGE_CACHE=on"}},
+		{cacheRedisTarget, []string{"CORSBRIDGE_CACHE=on", "CORSBRIDGE_CACHE_REDIS_URL=" + url, "CORSBRIDGE_CACHE_LOCAL_TTL=0"}},
+	}
+	for _, tt := range tests {
+		name, scenario := splitTarget(tt.target)
+		if got := targetEnv(name, scenario, url); !slices.Equal(got, tt.want) {
+			t.Errorf("targetEnv(%s) = %q, want %q", tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestProfiledTarget(t *testing.T) {
+	tests := []struct {
+		targets []string
+		want    string
+	}{
+		{defaultTargets, "corsbridge"},
+		{[]string{"nginx-cache", "corsbridge-cache"}, "corsbridge-cache"},
+		{[]string{cacheRedisTarget}, cacheRedisTarget},
+		{[]string{"nginx"}, "corsbridge"},
+	}
+	for _, tt := range tests {
+		if got := profiledTarget(tt.targets); got != tt.want {
+			t.Errorf("profiledTarget(%v) = %q, want %q", tt.targets, got, tt.want)
+		}
+	}
+}

@@ -13,16 +13,28 @@ import (
 	"time"
 )
 
-// profile runs the throughput load against the corsbridge binary, started
-// as in the comparison plus CORSBRIDGE_PPROF=true, and saves CPU,
-// allocation and mutex profiles of the middle of the run from its metrics
-// listener.
+// profiledTarget is the first corsbridge target of -targets (corsbridge-cache
+// profiles cache hits, corsbridge-https the TLS path), else corsbridge.
+func profiledTarget(targets []string) string {
+	for _, t := range targets {
+		if name, _ := splitTarget(t); name == "corsbridge" || name == "corsbridge-redis" || name == cacheRedisTarget {
+			return t
+		}
+	}
+	return "corsbridge"
+}
+
+// profile runs the throughput load against the corsbridge binary as
+// profiledTarget, started as in the comparison plus CORSBRIDGE_PPROF=true,
+// and saves CPU, allocation and mutex profiles of the middle of the run from
+// its metrics listener.
 func profile(ctx context.Context, l *lab, stdout, stderr io.Writer) error {
 	cfg := l.cfg
 	if err := os.MkdirAll(cfg.Profile, 0o755); err != nil {
 		return err
 	}
-	in, err := l.start(ctx, "corsbridge")
+	target := profiledTarget(cfg.Targets)
+	in, err := l.start(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -52,7 +64,7 @@ func profile(ctx context.Context, l *lab, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "profiled corsbridge: %.0f req/s, p50 %s, p99 %s%s\n", res.Requests, us(res.P50), us(res.P99), sample{Load: res}.warnings())
+	fmt.Fprintf(stdout, "profiled %s: %.0f req/s, p50 %s, p99 %s%s\n", target, res.Requests, us(res.P50), us(res.P99), sample{Load: res}.warnings())
 	fmt.Fprintf(stdout, "wrote %s/{cpu,allocs,mutex}.pprof; read them with:\n", cfg.Profile)
 	for _, f := range []string{"cpu", "allocs", "mutex"} {
 		fmt.Fprintf(stdout, "  go tool pprof -top -nodecount=40 %s\n", filepath.Join(cfg.Profile, f+".pprof"))

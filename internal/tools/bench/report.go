@@ -109,9 +109,13 @@ func writeReport(w io.Writer, l *lab, r results) {
 		for _, subject := range []string{"corsbridge", "candidate", "corsbridge-redis"} {
 			writeRatios(w, r, subject+sc.suffix, sc.suffix)
 		}
+		if sc.suffix == cacheSuffix {
+			writeRatios(w, r, cacheRedisTarget, sc.suffix)
+		}
 	}
 	writeChecks(w, "issue 7 target", issue7Checks(r))
 	writeChecks(w, "issue 17 target", issue17Checks(r))
+	writeChecks(w, "issue 14 target (cache hits)", issue14Checks(r))
 	var failed int
 	for _, t := range cfg.Targets {
 		for _, s := range r[t] {
@@ -156,7 +160,11 @@ func writeRatios(w io.Writer, r results, subject, suffix string) {
 			refs = append(refs, ref+suffix)
 		}
 	}
-	if name, scenario := splitTarget(subject); scenario != "" && len(r[name]) > 0 {
+	name, scenario := splitTarget(subject)
+	if name == cacheRedisTarget {
+		name = "corsbridge" // its uncached self
+	}
+	if scenario != "" && len(r[name]) > 0 {
 		refs = append(refs, name)
 	}
 	if len(r[subject]) == 0 || len(refs) == 0 {

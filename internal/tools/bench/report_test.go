@@ -89,3 +89,46 @@ func TestReportHTTPSScenario(t *testing.T) {
 		t.Errorf("plain HTTP section mentions an -https target:\n%s", report[:httpsAt])
 	}
 }
+
+// The cache-hit section compares the Redis-tier target with the memory
+// hit, nginx's proxy_cache and corsbridge uncached, and issue 14's goals
+// are judged from the same rounds.
+func TestReportCacheScenario(t *testing.T) {
+	run := func(rps float64, p50, p99 time.Duration) []sample {
+		return []sample{{Load: wrkResult{Requests: rps, P50: p50, P99: p99}}}
+	}
+	r := results{
+		"corsbridge":       run(5000, 9*time.Millisecond, 40*time.Millisecond),
+		"direct-cache":     run(30000, 2*time.Millisecond, 30*time.Millisecond),
+		"corsbridge-cache": run(20000, 3*time.Millisecond, 35*time.Millisecond),
+		cacheRedisTarget:   run(8000, 8*time.Millisecond, 50*time.Millisecond),
+		"nginx-cache":      run(40000, time.Millisecond, 30*time.Millisecond),
+	}
+	var out strings.Builder
+	l := &lab{cfg: Config{Rounds: 1, Targets: []string{"corsbridge", "direct-cache", "corsbridge-cache", cacheRedisTarget, "nginx-cache"}}}
+	writeReport(&out, l, r)
+	report := out.String()
+	cacheAt := strings.Index(report, "### cache hits")
+	if cacheAt < 0 {
+		t.Fatalf("no cache section:\n%s", report)
+	}
+	for _, want := range []string{
+		"| corsbridge-cache-redis | 8000 |",
+		"| corsbridge-cache-redis ÷ reference",
+		"| corsbridge-cache | 0.40× |",
+		"| nginx-cache | 0.20× |",
+		"| corsbridge (uncached /1k) | 1.60× |",
+		"| hits: req/s ≥ 0.6 × nginx-cache | 0.50× | FAIL |",
+		"| hits: req/s ≥ 3 × corsbridge uncached | 4.00× | ok |",
+		"| Redis-tier hits: req/s ≥ 0.5 × memory hits | 0.40× | FAIL |",
+		"| memory hits: p99 | 35000 µs | reported |",
+		"| Redis-tier hits: p50 | 8000 µs | reported |",
+	} {
+		if !strings.Contains(report[cacheAt:], want) {
+			t.Errorf("report lacks %q:\n%s", want, report[cacheAt:])
+		}
+	}
+	if strings.Contains(report, "| corsbridge-cache-redis | 1.00× |") {
+		t.Errorf("the Redis-tier target is compared with itself:\n%s", report)
+	}
+}

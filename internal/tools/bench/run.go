@@ -95,11 +95,13 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 		want[name], wantTLS = true, wantTLS || scenario == httpsSuffix
 	}
 	if cfg.Profile != "" {
-		// Only corsbridge is profiled, through its own pprof listener.
-		want, wantTLS = map[string]bool{"corsbridge": true}, false
+		// Only one corsbridge target is profiled, through its own pprof
+		// listener.
+		name, scenario := splitTarget(profiledTarget(cfg.Targets))
+		want, wantTLS = map[string]bool{name: true}, scenario == httpsSuffix
 		l.cfg.CorsbridgeEnv = append(l.cfg.CorsbridgeEnv, "CORSBRIDGE_PPROF=true")
 	}
-	if want["corsbridge"] || want["corsbridge-redis"] {
+	if want["corsbridge"] || want["corsbridge-redis"] || want[cacheRedisTarget] {
 		if l.corsbridge, err = buildCorsbridge(ctx, cfg, dir); err != nil {
 			return fail(err)
 		}
@@ -129,9 +131,9 @@ func setUp(ctx context.Context, cfg Config, stderr io.Writer) (*lab, func(), err
 	if err := l.startUpstream(ctx, wantTLS, func(stop func()) { stops = append(stops, stop) }); err != nil {
 		return fail(err)
 	}
-	if want["corsbridge-redis"] {
+	if want["corsbridge-redis"] || want[cacheRedisTarget] {
 		if stop, err := l.startRedis(); err != nil {
-			note("redis-server: %v: skipping corsbridge-redis", err)
+			note("redis-server: %v: skipping corsbridge-redis and %s", err, cacheRedisTarget)
 		} else {
 			stops = append(stops, stop)
 		}
@@ -190,7 +192,7 @@ func (l *lab) available(target string) bool {
 	switch target {
 	case "corsbridge":
 		return l.corsbridge != ""
-	case "corsbridge-redis":
+	case "corsbridge-redis", cacheRedisTarget:
 		return l.corsbridge != "" && l.redisURL != ""
 	case "candidate":
 		return l.candidate != ""

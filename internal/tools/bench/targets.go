@@ -86,7 +86,7 @@ func (l *lab) start(ctx context.Context, target string) (*instance, error) {
 			argv = append(argv, "-ca", l.ca.CAFile)
 		}
 		in.proc, err = startProc(target, cpus, cleanEnv(), logPath, argv...)
-	case "corsbridge", "corsbridge-redis", "candidate":
+	case "corsbridge", "corsbridge-redis", cacheRedisTarget, "candidate":
 		err = l.startCorsbridge(in, name, scenario, addr, logPath)
 	case "nginx":
 		in.base = "http://" + addr
@@ -121,15 +121,10 @@ func (l *lab) startCorsbridge(in *instance, name, scenario, addr, logPath string
 	}
 	in.metrics = "127.0.0.1:" + strconv.Itoa(metricsPort)
 	env := append(cleanEnv(l.corsbridgeEnv(addr, in.metrics)...), l.cfg.CorsbridgeEnv...)
-	if name == "corsbridge-redis" {
-		env = append(env, "REDIS_URL="+l.redisURL)
-	}
+	env = append(env, targetEnv(name, scenario, l.redisURL)...)
 	bin := l.corsbridge
 	if name == "candidate" {
 		bin = l.candidate
-	}
-	if scenario == cacheSuffix {
-		env = append(env, "CORSBRIDGE_CACHE=on")
 	}
 	if scenario == httpsSuffix {
 		env = append(env, "CORSBRIDGE_UPSTREAM_CA_FILE="+l.ca.CAFile)
@@ -139,6 +134,24 @@ func (l *lab) startCorsbridge(in *instance, name, scenario, addr, logPath string
 	}
 	in.proc, err = startProc(name, l.cfg.Pin.Proxy, env, logPath, bin)
 	return err
+}
+
+// targetEnv is what a corsbridge target adds to production's settings:
+// limits in Redis for corsbridge-redis; the cache for the cache-hit
+// scenario, and for corsbridge-cache-redis the cache's shared tier in Redis
+// with nothing kept in memory.
+func targetEnv(name, scenario, redisURL string) []string {
+	var env []string
+	if name == "corsbridge-redis" {
+		env = append(env, "REDIS_URL="+redisURL)
+	}
+	if scenario == cacheSuffix {
+		env = append(env, "CORSBRIDGE_CACHE=on")
+	}
+	if name == cacheRedisTarget {
+		env = append(env, "CORSBRIDGE_CACHE_REDIS_URL="+redisURL, "CORSBRIDGE_CACHE_LOCAL_TTL=0")
+	}
+	return env
 }
 
 func (l *lab) startCorsAnywhere(target string, keepAlive, https bool, port int, logPath string) (*proc, error) {
