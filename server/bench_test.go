@@ -124,7 +124,7 @@ var allFeatures = features{log: true, limits: true, metrics: true}
 // says, local rate limits far above what a benchmark sends, a JSON log to
 // io.Discard and Prometheus metrics. The tests' outer loopback guard stays
 // on, so nothing leaves the machine.
-func newBenchServer(b *testing.B, f features) *Server {
+func newBenchServer(b *testing.B, f features, mutate ...func(*Deps)) *Server {
 	b.Helper()
 	policy, err := allowlist.New(allowlist.Config{
 		AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
@@ -144,6 +144,9 @@ func newBenchServer(b *testing.B, f features) *Server {
 	if f.limits {
 		huge := ratelimit.Limit{Requests: ratelimit.MaxRequests, Window: time.Second}
 		d.RateLimit = &ratelimit.Config{Origin: huge, Client: huge}
+	}
+	for _, m := range mutate {
+		m(&d)
 	}
 	srv, err := New(d)
 	if err != nil {
