@@ -104,6 +104,7 @@ func (c *Cache) put(ctx context.Context, key string, e *entry) {
 	if keep <= 0 {
 		return
 	}
+	e.seal()
 	local := keep
 	if c.redis != nil {
 		local = min(keep, c.cfg.LocalTTL)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -22,6 +23,23 @@ type entry struct {
 	// pass marks, in memory only, a request whose last answer was not
 	// storable; see markPass.
 	pass bool
+	// length is Content-Length of the body, formatted once when the entry
+	// is stored or read from Redis rather than on every hit.
+	length []string
+}
+
+// seal fills in what hits read and is worked out once per entry. It runs
+// before the entry is shared: put and decodeEntry call it.
+func (e *entry) seal() {
+	e.length = []string{strconv.Itoa(len(e.body))}
+}
+
+// contentLength is Content-Length of the stored body.
+func (e *entry) contentLength() []string {
+	if e.length == nil {
+		return []string{strconv.Itoa(len(e.body))} // an entry not stored, as a refresh not kept
+	}
+	return e.length
 }
 
 // weight approximates the memory an entry holds, for the memory tier's bound.
@@ -180,5 +198,6 @@ func decodeEntry(b []byte) (*entry, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	e.seal()
 	return e, nil
 }

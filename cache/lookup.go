@@ -181,7 +181,8 @@ type Txn struct {
 	authorized bool
 	variant    string
 	mode       mode
-	resp       *Response
+	resp       *Response // nil, or out
+	out        Response
 	flight     *flight
 	finishOnce sync.Once
 	stale      *entry // the entry being revalidated

@@ -118,7 +118,7 @@ func (t *Txn) StaleOnError() *http.Response {
 	if r == nil {
 		return nil
 	}
-	return &http.Response{StatusCode: r.StatusCode, Header: r.Header, ContentLength: int64(len(r.body)),
+	return &http.Response{StatusCode: r.StatusCode, Header: r.Header(), ContentLength: int64(len(r.body)),
 		Body: io.NopCloser(bytes.NewReader(r.body))}
 }
 
@@ -186,7 +186,7 @@ func (t *Txn) replace(res *http.Response, e *entry, now time.Time) {
 	r := t.response(e, now)
 	res.StatusCode = r.StatusCode
 	res.Status = ""
-	res.Header = r.Header
+	res.Header = r.Header()
 	res.Body = io.NopCloser(bytes.NewReader(r.body))
 	res.ContentLength = int64(len(r.body))
 }

@@ -71,21 +71,35 @@ func (c *cors) allowOrigin(h http.Header, origin string) {
 // fetch() can read them all. "*" would also work without credentials, but
 // older browsers ignore it.
 func (c *cors) exposeUpstream(h http.Header) {
-	// On the stack unless a response has more than 32 such headers.
+	// On the stack unless a response has more than 32 headers.
 	var stack [32]string
 	names := stack[:0]
 	for name := range h {
+		names = append(names, name)
+	}
+	h["Access-Control-Expose-Headers"] = []string{c.exposeList(names)}
+}
+
+// exposeList is Access-Control-Expose-Headers for a response with these
+// header names (each once; the slice is reused): the response's own but the
+// safelisted and Access-Control-*, sorted, then ours it lacks.
+func (c *cors) exposeList(names []string) string {
+	listed := names[:0]
+	for _, name := range names {
 		if !safelistedResponseHeaders[name] && !strings.HasPrefix(name, "Access-Control-") {
-			names = append(names, name)
+			listed = append(listed, name)
 		}
 	}
-	slices.Sort(names)
+	slices.Sort(listed)
+	// None of ours is safelisted or Access-Control-*, so listed has them
+	// all when the response has them.
+	upstream := len(listed)
 	for _, own := range ownExposedHeaders {
-		if _, present := h[own]; !present {
-			names = append(names, own)
+		if !slices.Contains(listed[:upstream], own) {
+			listed = append(listed, own)
 		}
 	}
-	h["Access-Control-Expose-Headers"] = []string{strings.Join(names, ", ")}
+	return strings.Join(listed, ", ")
 }
 
 func (c *cors) exposeOwn(h http.Header) {
