@@ -9,13 +9,16 @@ import (
 )
 
 // Grant is what a valid key or token allows: who it is (for the request log
-// and the rate-limit counter), its limit, its expiry and its scope. A Grant
+// and the rate-limit counter), its limit and quotas, its expiry and its scope. A Grant
 // is immutable.
 type Grant struct {
 	// Name is the key's name, or "token:<id>" for a signed token; the
 	// limiter counts under "key:"+Name. Never a secret.
 	Name  string
 	Limit rate.Limit
+	// Quota is its calendar quotas, counted under the same name; zero:
+	// none.
+	Quota rate.Quota
 
 	expires time.Time            // zero: never
 	origins *allowlist.OriginSet // nil: any origin

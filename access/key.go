@@ -38,16 +38,26 @@ type Key struct {
 	Expires time.Time `json:"expires,omitzero"` // zero: never
 	// Rate is the key's own limit, replacing the origin and client limits
 	// for its requests: "1000/1h", or "off" for none.
-	Rate    string   `json:"rate"`
-	Origins []string `json:"origins,omitempty"` // origin patterns it works from; empty: any
-	Targets []string `json:"targets,omitempty"` // target patterns it works for; empty: any
-	Secrets []string `json:"secrets,omitempty"` // names of the secrets its requests may send
+	Rate string `json:"rate"`
+	// Daily, Monthly and MonthlyBytes are its quotas per UTC day and
+	// calendar month (requests, requests, response body bytes); 0: none.
+	Daily        int64    `json:"daily,omitempty"`
+	Monthly      int64    `json:"monthly,omitempty"`
+	MonthlyBytes int64    `json:"monthly_bytes,omitempty"`
+	Origins      []string `json:"origins,omitempty"` // origin patterns it works from; empty: any
+	Targets      []string `json:"targets,omitempty"` // target patterns it works for; empty: any
+	Secrets      []string `json:"secrets,omitempty"` // names of the secrets its requests may send
 }
 
 // Validate reports a key the proxy would skip.
 func (k Key) Validate() error {
 	_, err := k.compile()
 	return err
+}
+
+// Quota is the key's quotas as one value.
+func (k Key) Quota() rate.Quota {
+	return rate.Quota{Daily: k.Daily, Monthly: k.Monthly, MonthlyBytes: k.MonthlyBytes}
 }
 
 // NewKey makes a key with a fresh random secret and returns both; the secret
@@ -109,7 +119,11 @@ func (k Key) compile() (compiledKey, error) {
 	if err != nil {
 		return compiledKey{}, fmt.Errorf("key %q: rate: %w", k.Name, err)
 	}
-	g := &Grant{Name: k.Name, Limit: limit, expires: k.Expires}
+	q := k.Quota()
+	if err := q.Validate(); err != nil {
+		return compiledKey{}, fmt.Errorf("key %q: %w", k.Name, err)
+	}
+	g := &Grant{Name: k.Name, Limit: limit, Quota: q, expires: k.Expires}
 	if len(k.Origins) > 0 {
 		if g.origins, err = allowlist.NewOriginSet(k.Origins); err != nil {
 			return compiledKey{}, fmt.Errorf("key %q: %w", k.Name, err)

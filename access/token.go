@@ -57,6 +57,12 @@ type Claims struct {
 	Rate    string   `json:"r"` // its own limit, never "off"
 	Issued  int64    `json:"i,omitempty"`
 	Secrets []string `json:"s,omitempty"` // names of the secrets its requests may send
+	// Quotas per UTC day and calendar month (requests, requests, response
+	// body bytes); omitted when 0, so tokens signed before quotas existed
+	// verify unchanged.
+	Daily        int64 `json:"qd,omitempty"`
+	Monthly      int64 `json:"qm,omitempty"`
+	MonthlyBytes int64 `json:"qb,omitempty"`
 }
 
 // compile validates c and builds the grant it describes.
@@ -97,7 +103,11 @@ func (c Claims) compile() (*Grant, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Grant{Limit: limit, expires: time.Unix(c.Expires, 0), origins: origins, targets: targets, token: true, secrets: secrets}, nil
+	q := rate.Quota{Daily: c.Daily, Monthly: c.Monthly, MonthlyBytes: c.MonthlyBytes}
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return &Grant{Limit: limit, Quota: q, expires: time.Unix(c.Expires, 0), origins: origins, targets: targets, token: true, secrets: secrets}, nil
 }
 
 // SecretID is the key id of a token secret: the first 6 bytes of a SHA-256
