@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/rate"
 	"github.com/corsbridge/corsbridge/ratelimit"
 )
 
@@ -22,8 +23,10 @@ instance reads them: in Redis (REDIS_URL), or in the keys file
 (CORSBRIDGE_KEYS_FILE) when one is set. Instances apply a change within a few
 seconds, without a restart.
 
-  keys add --name NAME [--expires 720h] [--rate 1000/1h] [--origin P]... [--target P]... [--secret S]...
-                                  add a key and print its secret, once
+  keys add --name NAME [--expires 720h] [--rate 1000/1h] [--daily N] [--monthly N] [--monthly-bytes SIZE]
+           [--origin P]... [--target P]... [--secret S]...
+                                  add a key and print its secret, once; --daily, --monthly and
+                                  --monthly-bytes (500MiB) are quotas per UTC day and calendar month
   keys list                       list keys (never their secrets)
   keys revoke NAME                revoke a key
   block origin|target PATTERN     refuse an origin (403 origin_blocked) or a target (403 target_blocked)
@@ -53,6 +56,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	name := fs.String("name", "", "keys add: the key's name (letters, digits, '.', '_', '-')")
 	expires := fs.String("expires", "", "keys add: lifetime (720h) or an RFC 3339 time; empty: never")
 	rate := fs.String("rate", access.DefaultKeyRate, `keys add: the key's own limit, N/duration or "off"`)
+	daily := fs.Int64("daily", 0, "keys add: requests per UTC day; 0: no quota")
+	monthly := fs.Int64("monthly", 0, "keys add: requests per UTC calendar month; 0: no quota")
+	monthlyBytes := fs.String("monthly-bytes", "", "keys add: response body bytes per UTC calendar month (500MiB, 2GiB); empty: no quota")
 	var origins, targets, secrets listFlag
 	fs.Var(&origins, "origin", "keys add: an origin the key works from; repeatable; none: any")
 	fs.Var(&targets, "target", "keys add: a target pattern the key works for; repeatable; none: any. secrets set: where the secret may go")
@@ -85,7 +91,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err := checkGrantedSecrets(ctx, store, secrets); err != nil {
 			return err
 		}
-		return adminAddKey(ctx, store, keySpec{*name, *expires, *rate, origins, targets, secrets}, stdout, stderr)
+		q, err := parseQuota("admin", *daily, *monthly, *monthlyBytes)
+		if err != nil {
+			return err
+		}
+		return adminAddKey(ctx, store, keySpec{*name, *expires, *rate, origins, targets, secrets, q}, stdout, stderr)
 	case verb == "keys list" && len(cmd) == 2:
 		return adminListKeys(ctx, store, stdout)
 	case verb == "keys revoke" && len(cmd) == 3:
@@ -145,6 +155,7 @@ func adminRedis(redisURL string) (redis.UniversalClient, error) {
 type keySpec struct {
 	name, expires, rate       string
 	origins, targets, secrets []string
+	quota                     rate.Quota
 }
 
 func adminAddKey(ctx context.Context, store access.Store, spec keySpec, stdout, stderr io.Writer) error {
@@ -166,6 +177,7 @@ func adminAddKey(ctx context.Context, store access.Store, spec keySpec, stdout, 
 	k, secret, err := access.NewKey(name, exp, spec.rate, spec.origins, spec.targets, now)
 	if err == nil {
 		k.Secrets = spec.secrets
+		k.Daily, k.Monthly, k.MonthlyBytes = spec.quota.Daily, spec.quota.Monthly, spec.quota.MonthlyBytes
 		err = k.Validate()
 	}
 	if err != nil {
@@ -175,8 +187,8 @@ func adminAddKey(ctx context.Context, store access.Store, spec keySpec, stdout, 
 		return fmt.Errorf("admin: %w", err)
 	}
 	fmt.Fprintln(stdout, secret)
-	fmt.Fprintf(stderr, "added key %q (rate %s, expires %s); its secret is printed once, above: store it now.\n"+
-		"Send it as the X-Corsbridge-Key header or the corsbridge_key query parameter.\n", k.Name, k.Rate, orNever(k.Expires))
+	fmt.Fprintf(stderr, "added key %q (rate %s, quotas %s, expires %s); its secret is printed once, above: store it now.\n"+
+		"Send it as the X-Corsbridge-Key header or the corsbridge_key query parameter.\n", k.Name, k.Rate, quotaText(k.Quota()), orNever(k.Expires))
 	return nil
 }
 
@@ -186,14 +198,15 @@ func adminListKeys(ctx context.Context, store access.Store, stdout io.Writer) er
 		return fmt.Errorf("admin: %w", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCREATED\tEXPIRES\tRATE\tORIGINS\tTARGETS\tSECRETS")
+	fmt.Fprintln(tw, "NAME\tCREATED\tEXPIRES\tRATE\tQUOTAS\tORIGINS\tTARGETS\tSECRETS")
 	now := time.Now()
 	for _, k := range d.Keys {
 		exp := orNever(k.Expires)
 		if !k.Expires.IsZero() && !now.Before(k.Expires) {
 			exp += " (expired)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Created.UTC().Format(time.RFC3339), exp, k.Rate, orAny(k.Origins), orAny(k.Targets), orNone(k.Secrets))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Created.UTC().Format(time.RFC3339), exp, k.Rate,
+			quotaText(k.Quota()), orAny(k.Origins), orAny(k.Targets), orNone(k.Secrets))
 	}
 	return tw.Flush()
 }

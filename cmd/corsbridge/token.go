@@ -11,11 +11,13 @@ import (
 	"github.com/corsbridge/corsbridge/ratelimit"
 )
 
-const tokenUsage = `Usage: corsbridge token --origin ORIGIN --target PATTERN [--ttl 24h] [--rate 100/1h] [--secret NAME]...
+const tokenUsage = `Usage: corsbridge token --origin ORIGIN --target PATTERN [--ttl 24h] [--rate 100/1h]
+       [--daily N] [--monthly N] [--monthly-bytes SIZE] [--secret NAME]...
 
 Prints a demo token signed with the first secret of CORSBRIDGE_TOKEN_SECRET.
 It works only from its origins, only for its targets, until it expires and
-at its rate, and needs no storage: a demo page may embed it in its source.
+at its rate (and within its quotas per UTC day and calendar month, if
+given), and needs no storage: a demo page may embed it in its source.
 Pages send it as X-Corsbridge-Key or as the corsbridge_key query parameter.
 
 `
@@ -30,6 +32,9 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs.Var(&grantSecrets, "secret", "a secret (corsbridge admin secrets set) the proxy sends for the token's requests to that secret's target; repeatable")
 	ttl := fs.Duration("ttl", access.DefaultTokenTTL, "how long the token works")
 	rate := fs.String("rate", access.DefaultTokenRate, "its own rate limit, N/duration")
+	daily := fs.Int64("daily", 0, "requests per UTC day; 0: no quota")
+	monthly := fs.Int64("monthly", 0, "requests per UTC calendar month; 0: no quota")
+	monthlyBytes := fs.String("monthly-bytes", "", "response body bytes per UTC calendar month (500MiB, 2GiB); empty: no quota")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return helpOrUsage(fs, err)
@@ -48,22 +53,29 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return &usageError{fmt.Errorf("token: --rate: %w", err)}
 	}
+	q, err := parseQuota("token", *daily, *monthly, *monthlyBytes)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
 	expires := now.Add(*ttl).Truncate(time.Second)
 	tok, err := access.SignToken(secrets[0], access.Claims{
-		Origins: origins,
-		Targets: targets,
-		Expires: expires.Unix(),
-		Rate:    limit.String(),
-		Issued:  now.Unix(),
-		Secrets: grantSecrets,
+		Origins:      origins,
+		Targets:      targets,
+		Expires:      expires.Unix(),
+		Rate:         limit.String(),
+		Issued:       now.Unix(),
+		Secrets:      grantSecrets,
+		Daily:        q.Daily,
+		Monthly:      q.Monthly,
+		MonthlyBytes: q.MonthlyBytes,
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("token: %w", err)}
 	}
 	fmt.Fprintln(stdout, tok)
-	fmt.Fprintf(stderr, "token: from %s, for %s, at %s, until %s (logged and counted as %s)\n",
-		strings.Join(origins, " "), strings.Join(targets, " "), limit, expires.UTC().Format(time.RFC3339), access.TokenID(tok))
+	fmt.Fprintf(stderr, "token: from %s, for %s, at %s, quotas %s, until %s (logged and counted as %s)\n",
+		strings.Join(origins, " "), strings.Join(targets, " "), limit, quotaText(q), expires.UTC().Format(time.RFC3339), access.TokenID(tok))
 	if len(grantSecrets) > 0 {
 		fmt.Fprintf(stderr, "token: the proxy sends the secrets %s with its requests, each to its own target only\n", strings.Join(grantSecrets, " "))
 	}
