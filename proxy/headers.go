@@ -127,7 +127,8 @@ var dropResponsePrefixes = []struct{ prefix, reason string }{
 }
 
 // Upstream rate-limit headers are kept under this prefix so they do not
-// collide with the proxy's own X-RateLimit-* headers.
+// collide with the proxy's own X-RateLimit-*, RateLimit and
+// RateLimit-Policy headers.
 const upstreamRateLimitPrefix = "X-Upstream-"
 
 func scrubResponseHeaders(h http.Header) {
@@ -136,7 +137,7 @@ func scrubResponseHeaders(h http.Header) {
 		case strings.HasPrefix(name, "Access-Control-"):
 			// Every upstream CORS header: the proxy decides CORS, exactly once.
 			delete(h, name)
-		case strings.HasPrefix(name, "X-Ratelimit-"):
+		case strings.HasPrefix(name, "X-Ratelimit-"), name == "Ratelimit", name == "Ratelimit-Policy":
 			delete(h, name)
 			h[upstreamRateLimitPrefix+name] = values
 		default:
