@@ -11,7 +11,7 @@ import (
 // response the proxy generates and appended to the upstream's on proxied ones.
 var ownExposedHeaders = []string{
 	"X-Request-Url", "X-Final-Url", "X-Request-Id", HeaderError,
-	"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Retry-After",
+	"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Ratelimit-Policy", "Ratelimit", "Retry-After",
 }
 
 // CORS-safelisted response headers are always readable; listing them again

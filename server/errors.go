@@ -20,6 +20,7 @@ const (
 	codeBodyTooLarge        errorCode = "body_too_large"
 	codeRateLimited         errorCode = "rate_limited"
 	codeConcurrencyLimited  errorCode = "concurrency_limited"
+	codeQuotaExceeded       errorCode = "quota_exceeded"
 	codeUpstreamUnreachable errorCode = "upstream_unreachable"
 	codeResponseTooLarge    errorCode = "response_too_large"
 	codeUpstreamTimeout     errorCode = "upstream_timeout"
@@ -52,7 +53,7 @@ func (c errorCode) status() int {
 		return http.StatusRequestEntityTooLarge
 	case codeRequestTimeout:
 		return http.StatusRequestTimeout
-	case codeRateLimited, codeConcurrencyLimited:
+	case codeRateLimited, codeConcurrencyLimited, codeQuotaExceeded:
 		return http.StatusTooManyRequests
 	case codeUpstreamUnreachable, codeResponseTooLarge:
 		return http.StatusBadGateway

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/corsbridge/corsbridge/proxy"
+	"github.com/corsbridge/corsbridge/rate"
 )
 
 // record is the request log's record of one request: what the log line and
@@ -21,13 +22,14 @@ type record struct {
 	origin     string
 	bodyIn     countingBody // counts the request body as it is read
 	targetHost string
-	keyName    string    // the access key's name (or token id), never its secret
-	secrets    []string  // names of the upstream secrets sent, never their values
-	limitedBy  string    // the limit that refused the request: origin, client or key
-	denyReason string    // the policy's reason for a refusal, safe to log
-	code       errorCode // the proxy's error code, when it answered with one
-	forwarding bool      // the forward step began: refusals now come from the dialer or a redirect hop
-	cache      string    // the cache's part: hit, stale, miss, revalidated, bypass; "" when it took none
+	keyName    string     // the access key's name (or token id), never its secret
+	secrets    []string   // names of the upstream secrets sent, never their values
+	limitedBy  string     // the limit that refused the request: origin, client, key or quota
+	bytesQuota rate.Quota // the key's quotas, when its response's bytes count against one
+	denyReason string     // the policy's reason for a refusal, safe to log
+	code       errorCode  // the proxy's error code, when it answered with one
+	forwarding bool       // the forward step began: refusals now come from the dialer or a redirect hop
+	cache      string     // the cache's part: hit, stale, miss, revalidated, bypass; "" when it took none
 	upstream   proxy.Outcome
 }
 
@@ -66,6 +68,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			if s.metrics != nil {
 				s.metrics.observe(info, status, rec.bytes, aborted != nil)
 			}
+			s.countBytes(info, rec.bytes)
 			s.logLine(r, info, status, rec.bytes, aborted != nil)
 			if aborted != nil {
 				panic(aborted) // http.ErrAbortHandler: let net/http abort the connection
@@ -73,6 +76,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// countBytes counts a response's body bytes against its key's monthly
+// bytes quota, here because this is where they are counted anyway, once
+// the handler has returned. It only adds to the limiter's batch, so the
+// response does not wait on it.
+func (s *Server) countBytes(info *record, n int64) {
+	if info.bytesQuota.MonthlyBytes > 0 && s.limiter != nil {
+		s.limiter.CountBytes(info.keyName, info.bytesQuota, n, time.Now())
+	}
 }
 
 func (s *Server) logLine(r *http.Request, info *record, status int, bytesOut int64, aborted bool) {

@@ -34,16 +34,18 @@ type metrics struct {
 	rateLimited map[string]prometheus.Counter
 	// concurrencyLimited counts 429 concurrency_limited by cap.
 	concurrencyLimited map[string]prometheus.Counter
-	refusals           *prometheus.CounterVec
-	refusalByKind      map[refusalKey]prometheus.Counter
-	keys               *keyMetrics
+	// quotaExceeded counts 429 quota_exceeded by quota.
+	quotaExceeded map[string]prometheus.Counter
+	refusals      *prometheus.CounterVec
+	refusalByKind map[refusalKey]prometheus.Counter
+	keys          *keyMetrics
 }
 
 // allErrorCodes lists every code, so each series exists (at zero) from the
 // first scrape and rate() works on it.
 var allErrorCodes = []errorCode{
 	codeInvalidTarget, codeHeaderRequired, codeNotFound, codeOriginForbidden, codeTargetForbidden,
-	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeConcurrencyLimited, codeUpstreamUnreachable,
+	codeMethodNotAllowed, codeBodyTooLarge, codeRequestTimeout, codeRateLimited, codeConcurrencyLimited, codeQuotaExceeded, codeUpstreamUnreachable,
 	codeResponseTooLarge, codeUpstreamTimeout, codeLoopDetected, codeUnavailable, codeInternal,
 	codeKeyRequired, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked, codeInvalidRequest,
 }
@@ -108,11 +110,19 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
 		m.concurrencyLimited[limit] = concurrencyLimited.WithLabelValues(limit)
 	}
+	m.quotaExceeded = map[string]prometheus.Counter{}
+	quotaExceeded := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "corsbridge_quota_exceeded_total",
+		Help: "Requests refused with 429 quota_exceeded, by the access key's or token's quota that was used up (daily, monthly, monthly-bytes).",
+	}, []string{"quota"})
+	for _, q := range []string{ratelimit.QuotaDaily, ratelimit.QuotaMonthly, ratelimit.QuotaMonthlyBytes} {
+		m.quotaExceeded[q] = quotaExceeded.WithLabelValues(q)
+	}
 	for _, k := range allRefusals() {
 		m.refusalByKind[k] = m.refusals.WithLabelValues(string(k.code), k.reason, k.stage)
 	}
 	collectors := []prometheus.Collector{
-		m.requests, m.aborted, m.upstream, m.bytesIn, m.bytesOut, m.inFlight, limited, concurrencyLimited, m.refusals,
+		m.requests, m.aborted, m.upstream, m.bytesIn, m.bytesOut, m.inFlight, limited, concurrencyLimited, quotaExceeded, m.refusals,
 		m.keys.requests, m.keys.bytes,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "corsbridge_build_info",

@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/allowlist"
@@ -87,6 +89,10 @@ func (s *Server) refuseLimits(w http.ResponseWriter, r *http.Request, res rateli
 		s.refuseConcurrency(w, r, res.RefusedBy)
 		return
 	}
+	if res.RefusedBy == ratelimit.LimitQuota {
+		s.refuseQuota(w, r, res.Quota)
+		return
+	}
 	if s.metrics != nil {
 		if c := s.metrics.rateLimited[res.RefusedBy]; c != nil {
 			c.Inc()
@@ -109,6 +115,23 @@ func (s *Server) refuseConcurrency(w http.ResponseWriter, r *http.Request, limit
 		who = "for this key"
 	}
 	s.writeError(w, r, codeConcurrencyLimited, "too many requests in flight "+who+"; retry when one has ended")
+}
+
+// refuseQuota answers a request over one of its key's quotas: which one,
+// and when it resets (Retry-After counts the seconds to then).
+func (s *Server) refuseQuota(w http.ResponseWriter, r *http.Request, q ratelimit.QuotaUse) {
+	if s.metrics != nil {
+		if c := s.metrics.quotaExceeded[q.Name]; c != nil {
+			c.Inc()
+		}
+	}
+	what := "requests"
+	name := q.Name
+	if q.Name == ratelimit.QuotaMonthlyBytes {
+		what, name = "response bytes", ratelimit.QuotaMonthly
+	}
+	s.writeError(w, r, codeQuotaExceeded, name+" quota of "+strconv.FormatInt(q.Limit, 10)+" "+what+
+		" used up; resets at "+q.Resets.UTC().Format(time.RFC3339))
 }
 
 // refuseForward answers a request the forwarder could not relay. It is the

@@ -121,18 +121,23 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	rec.upstream = s.forwarder.Forward(w, r, fwd)
 }
 
-// takeLimits is step 5. It sets the X-RateLimit-* headers on every answer
-// from here on, refusal or relayed response.
+// takeLimits is step 5. It sets the X-RateLimit-*, RateLimit-Policy and
+// RateLimit headers on every answer from here on, refusal or relayed
+// response. An admitted request of a key with a monthly bytes quota has its
+// response's bytes counted when it ends (see countBytes).
 func (s *Server) takeLimits(w http.ResponseWriter, r *http.Request, grant *access.Grant) ratelimit.Result {
 	if s.limiter == nil {
 		return ratelimit.Result{}
 	}
 	req := ratelimit.Request{Client: ratelimit.ClientIP(r, s.cfg.TrustedProxyHeader), Origin: recordFrom(r).origin}
 	if grant != nil {
-		req.Key, req.KeyLimit = grant.Name, grant.Limit
+		req.Key, req.KeyLimit, req.KeyQuota = grant.Name, grant.Limit, grant.Quota
 	}
 	res := s.limiter.Take(r.Context(), req, time.Now())
 	res.SetHeaders(w.Header())
+	if res.Allowed() && grant != nil && grant.Quota.MonthlyBytes > 0 {
+		recordFrom(r).bytesQuota = grant.Quota
+	}
 	return res
 }
 
