@@ -64,11 +64,11 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add((&entry{status: 301, index: true, header: http.Header{}}).encode())
 	f.Add([]byte{entryVersion, 0, 200, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := decodeEntry(b)
+		e, err := decodeEntry(string(b))
 		if err != nil {
 			return
 		}
-		again, err := decodeEntry(e.encode())
+		again, err := decodeEntry(string(e.encode()))
 		if err != nil {
 			t.Fatalf("re-encoding a decoded entry fails: %v", err)
 		}
@@ -82,7 +82,7 @@ func TestEntryRoundTrip(t *testing.T) {
 	e := &entry{status: 203, header: http.Header{"Content-Type": {"text/plain"}, "X-Two": {"a", "b"}}, body: []byte("body"),
 		fresh: freshness{responseTime: time.Unix(0, 1700000000123456789), initialAge: 3 * time.Second, lifetime: time.Hour, swr: time.Minute, sie: 2 * time.Minute},
 		vary:  []string{"Accept", "Accept-Language"}, selector: "sel"}
-	got, err := decodeEntry(e.encode())
+	got, err := decodeEntry(string(e.encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v", got)
 	}
 	for _, bad := range [][]byte{nil, {}, {2}, e.encode()[:10], append(e.encode(), 0)} {
-		if _, err := decodeEntry(bad); err == nil {
+		if _, err := decodeEntry(string(bad)); err == nil {
 			t.Errorf("decodeEntry(%x) accepted", bad)
 		}
 	}

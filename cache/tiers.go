@@ -101,7 +101,7 @@ func (r *redisTier) get(ctx context.Context, key string) (*entry, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 	defer cancel()
-	b, err := r.client.Get(ctx, r.prefix+key).Bytes()
+	b, err := r.client.Get(ctx, r.prefix+key).Result()
 	if err != nil {
 		r.failed(err)
 		return nil, false
