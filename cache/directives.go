@@ -28,7 +28,7 @@ const maxDelta = time.Duration(1<<31) * time.Second
 // (private="Set-Cookie") count as unqualified, which only stores less.
 func parseDirectives(h http.Header) directives {
 	d := directives{maxAge: -1, sMaxAge: -1, staleWhileRevalidate: -1, staleIfError: -1}
-	for _, line := range h.Values("Cache-Control") {
+	for _, line := range h["Cache-Control"] {
 		for line != "" {
 			var item string
 			item, line = nextItem(line)
@@ -120,13 +120,24 @@ func parseAge(h http.Header) time.Duration {
 	return parseDelta(strings.TrimSpace(v))
 }
 
-// parseHTTPDate reads an HTTP date header; ok is false when it is absent or
-// invalid.
+// parseHTTPDate reads an HTTP date header (name in canonical form); ok is
+// false when it is absent or invalid.
 func parseHTTPDate(h http.Header, name string) (time.Time, bool) {
-	v := h.Get(name)
+	v := get(h, name)
 	if v == "" {
 		return time.Time{}, false
 	}
 	t, err := http.ParseTime(v)
 	return t, err == nil
+}
+
+// get is Header.Get for a name already in canonical form: the map read
+// alone. Header.Get canonicalises its argument on every call, which was
+// about 1 % of a cache hit's CPU over the half dozen headers a lookup reads
+// (docs/performance.md, "Cache hits (issue 14)").
+func get(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

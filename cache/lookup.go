@@ -44,7 +44,7 @@ func (c *Cache) Lookup(ctx context.Context, r Request) *Txn {
 		t.mode, t.fwd, t.detail = modeForward, "bypass", reason
 		return t
 	}
-	t.authorized = r.Header.Get("Authorization") != ""
+	t.authorized = get(r.Header, "Authorization") != ""
 	t.variant = variantKey(r.URL, keyedHeaders(r.Header, c.dropped), r.Partition)
 	revalidate := clientRevalidates(r.Header)
 	for range maxRounds {
@@ -142,7 +142,7 @@ func bypassReason(r Request) string {
 	switch {
 	case r.HasBody:
 		return "body"
-	case r.Header.Get("Range") != "":
+	case get(r.Header, "Range") != "":
 		// Ranges go to the upstream as they are: serving them from an
 		// entry means a second implementation of byte ranges for little
 		// gain, and a partial response is never stored.
@@ -158,7 +158,7 @@ func bypassReason(r Request) string {
 // the upstream before answering.
 func clientRevalidates(h http.Header) bool {
 	if len(h["Cache-Control"]) == 0 {
-		return h.Get("Pragma") == "no-cache"
+		return get(h, "Pragma") == "no-cache"
 	}
 	d := parseDirectives(h)
 	return d.noCache || d.maxAge == 0

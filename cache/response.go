@@ -148,8 +148,8 @@ func (t *Txn) response(e *entry, now time.Time) *Response {
 // notModified evaluates a client's If-None-Match, or If-Modified-Since
 // without it, against an entry (RFC 9110 section 13.2.2).
 func notModified(req, stored http.Header) bool {
-	if inm := req.Get("If-None-Match"); inm != "" {
-		etag := stored.Get("ETag")
+	if inm := get(req, "If-None-Match"); inm != "" {
+		etag := get(stored, "Etag")
 		return etag != "" && etagMatches(inm, etag)
 	}
 	ims, ok := parseHTTPDate(req, "If-Modified-Since")
