@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -23,12 +24,18 @@ type Options struct {
 	// Now is the clock for ages and freshness; time.Now when nil. Tests
 	// move it forward instead of sleeping.
 	Now func() time.Time
+	// Expose, when set, is the Access-Control-Expose-Headers value for a
+	// response carrying the named headers (names is the callee's to
+	// reorder). The cache works it out once per stored response, not per
+	// hit, and adds it to every answer it gives.
+	Expose func(names []string) string
 }
 
 // Cache is the shared HTTP cache. Its methods are safe for concurrent use.
 type Cache struct {
 	cfg     Config
 	dropped func(string) bool
+	expose  func([]string) string
 	logger  *slog.Logger
 	now     func() time.Time
 	mem     *memoryTier
@@ -42,7 +49,7 @@ func New(cfg Config, opts Options) (*Cache, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cache{cfg: cfg, dropped: opts.Dropped, logger: opts.Logger, now: opts.Now}
+	c := &Cache{cfg: cfg, dropped: opts.Dropped, expose: opts.Expose, logger: opts.Logger, now: opts.Now}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -93,6 +100,7 @@ func (c *Cache) get(ctx context.Context, key string) (*entry, string) {
 		return nil, ""
 	}
 	if keep := min(e.fresh.keepFor(c.now()), c.cfg.LocalTTL); keep > 0 {
+		c.seal(e)
 		c.mem.set(key, e, keep)
 	}
 	return e, TierRedis
@@ -104,7 +112,7 @@ func (c *Cache) put(ctx context.Context, key string, e *entry) {
 	if keep <= 0 {
 		return
 	}
-	e.seal()
+	c.seal(e)
 	local := keep
 	if c.redis != nil {
 		local = min(keep, c.cfg.LocalTTL)
@@ -116,6 +124,22 @@ func (c *Cache) put(ctx context.Context, key string, e *entry) {
 	if c.redis != nil {
 		c.redis.set(ctx, key, e, keep)
 		c.stats.bytesStored[tierIndex(TierRedis)].Add(uint64(len(e.body)))
+	}
+}
+
+// seal works out, once per entry, what every hit on it sends: its
+// Content-Length and its expose list (formatting and sorting them per hit
+// was 2.5 % of a hit's CPU). It runs before the entry is shared: put calls
+// it, and get on what it read from Redis and keeps in memory; a hit on an
+// entry not sealed works them out itself.
+func (c *Cache) seal(e *entry) {
+	if e.index || e.pass {
+		return
+	}
+	e.length = []string{strconv.Itoa(len(e.body))}
+	if c.expose != nil {
+		full := Response{e: e, perHit: [2]string{"0", CacheName}, setLength: hasLength(e.status)}
+		e.expose = []string{c.expose(full.AppendNames(make([]string, 0, len(e.header)+3)))}
 	}
 }
 

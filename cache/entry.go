@@ -26,15 +26,11 @@ type entry struct {
 	// length is Content-Length of the body, formatted once when the entry
 	// is stored or read from Redis rather than on every hit.
 	length []string
+	// expose is Options.Expose's answer for a full hit on this entry.
+	expose []string
 	// retained is the size of the Redis value an entry read from Redis
 	// keeps alive: its headers are substrings of it.
 	retained int
-}
-
-// seal fills in what hits read and is worked out once per entry. It runs
-// before the entry is shared: put and decodeEntry call it.
-func (e *entry) seal() {
-	e.length = []string{strconv.Itoa(len(e.body))}
 }
 
 // contentLength is Content-Length of the stored body.
@@ -211,6 +207,5 @@ func decodeEntry(b string) (*entry, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	e.seal()
 	return e, nil
 }

@@ -26,6 +26,7 @@ type Response struct {
 	perHit      [2]string
 	notModified bool // a 304 to the client's own conditional request
 	setLength   bool // Content-Length is the stored body's
+	expose      []string
 	body        []byte
 	head        bool
 }
@@ -51,7 +52,8 @@ func (r *Response) AppendNames(dst []string) []string {
 
 // Write sends the response: its headers added to those already set on w
 // (the pipeline's own, such as Vary: Origin), as a relayed response's are,
-// then its status and body. The stored values are put in w's header map
+// and Access-Control-Expose-Headers when Options.Expose is set, then its
+// status and body. The stored values are put in w's header map
 // as they are, without a copy, capped so an append to them copies instead
 // of writing into the entry; nothing may write into them in place
 // (net/http copies the map when the header is written).
@@ -64,6 +66,9 @@ func (r *Response) Write(w http.ResponseWriter) error {
 			h[name] = values[:len(values):len(values)]
 		}
 	})
+	if r.expose != nil {
+		h["Access-Control-Expose-Headers"] = r.expose[:1:1]
+	}
 	w.WriteHeader(r.StatusCode)
 	if r.head || len(r.body) == 0 {
 		return nil
@@ -134,15 +139,25 @@ func (t *Txn) response(e *entry, now time.Time) *Response {
 	b = t.appendStatus(b)
 	perHit := string(b)
 	r.perHit = [2]string{perHit[:n], perHit[n:]}
-	if notModified(t.req.Header, e.header) {
+	switch {
+	case notModified(t.req.Header, e.header):
 		r.StatusCode, r.notModified, r.head = http.StatusNotModified, true, false
-		return r
-	}
-	if !t.head {
+	case !t.head:
 		r.body = e.body
 	}
-	r.setLength = e.status != http.StatusNoContent && e.status != http.StatusNotModified
+	r.setLength = !r.notModified && hasLength(e.status)
+	r.expose = e.expose
+	if c := t.c; c.expose != nil && (r.notModified || e.expose == nil) {
+		// Sized: a stack array would move to the heap anyway, since
+		// c.expose is a func value the compiler cannot see into.
+		r.expose = []string{c.expose(r.AppendNames(make([]string, 0, len(e.header)+3)))}
+	}
 	return r
+}
+
+// hasLength: a response of this status carries Content-Length.
+func hasLength(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // notModified evaluates a client's If-None-Match, or If-Modified-Since

@@ -142,3 +142,42 @@ func TestHitSharesNothingWritable(t *testing.T) {
 		t.Errorf("next hit's Content-Type %q", ct)
 	}
 }
+
+// TestExposeOncePerEntry: Options.Expose is asked once per stored entry
+// for a full hit, with the names the hit carries, and again for each 304,
+// which carries fewer; every answer carries its result.
+func TestExposeOncePerEntry(t *testing.T) {
+	var calls []string
+	expose := func(names []string) string {
+		slices.Sort(names)
+		calls = append(calls, strings.Join(names, ","))
+		return "exposed:" + strings.Join(names, ",")
+	}
+	c := newCache(t, DefaultConfig(), Options{Expose: expose})
+	up := echoUpstream(t, "max-age=60", "Etag", `"e"`, "X-Upstream", "1")
+	proxy := newProxy(t, c, up.URL)
+	fetch(t, http.MethodGet, proxy.URL+"/x")
+	const full = "Age,Cache-Control,Cache-Status,Content-Length,Content-Type,Date,Etag,X-Upstream"
+	const notModified = "Age,Cache-Control,Cache-Status,Date,Etag"
+	for i, tt := range []struct {
+		header http.Header
+		want   string
+	}{
+		{http.Header{}, full}, {http.Header{}, full}, {http.Header{"If-None-Match": {`"e"`}}, notModified},
+	} {
+		tx := c.Lookup(t.Context(), Request{Method: http.MethodGet, URL: up.URL + "/x", Header: tt.header})
+		resp := tx.Response()
+		if resp == nil {
+			t.Fatalf("request %d: miss", i)
+		}
+		w := httptest.NewRecorder()
+		_ = resp.Write(w)
+		tx.Done()
+		if got := w.Header()["Access-Control-Expose-Headers"]; !slices.Equal(got, []string{"exposed:" + tt.want}) {
+			t.Errorf("request %d: Access-Control-Expose-Headers %q, want %q", i, got, tt.want)
+		}
+	}
+	if want := []string{full, notModified}; !slices.Equal(calls, want) {
+		t.Errorf("Expose called with %q, want %q", calls, want)
+	}
+}

@@ -23,6 +23,7 @@ func (s *Server) newCache(cfg *cache.Config, rdb redis.UniversalClient) (*cache.
 	return cache.New(*cfg, cache.Options{
 		Redis:   rdb,
 		Dropped: func(name string) bool { return proxy.DropsRequestHeader(name, trusted) },
+		Expose:  s.cors.exposeList,
 		Logger:  s.logger,
 	})
 }
@@ -51,13 +52,10 @@ func (s *Server) lookup(r *http.Request, target *url.URL, grant *access.Grant) *
 }
 
 // serveCached writes an answer from the cache. The per-request headers (CORS
-// for this origin, request id, rate limits) are on w already; the expose
-// list is made as for a relayed response, so a page reads Cache-Status and
-// Age too.
+// for this origin, request id, rate limits) are on w already; the cache adds
+// the expose list, made by exposeList as for a relayed response (once per
+// entry), so a page reads Cache-Status and Age too.
 func (s *Server) serveCached(w http.ResponseWriter, resp *cache.Response) {
-	// On the stack unless a response has more than 32 headers.
-	var stack [32]string
-	w.Header()["Access-Control-Expose-Headers"] = []string{s.cors.exposeList(resp.AppendNames(stack[:0]))}
 	_ = resp.Write(w)
 }
 
