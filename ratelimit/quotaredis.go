@@ -99,7 +99,7 @@ func (c *RedisCounter) takeQuota(ctx context.Context, name string, l Limit, q Qu
 		keys = append(keys, counterKey(key, l.Window, idx), counterKey(key, l.Window, idx-1))
 		args = append(args, l.Requests, l.Window.Milliseconds(), elapsed, expiryMS(l.Window))
 	}
-	res, err := c.quota.Run(ctx, c.client, keys, args...).Int64Slice()
+	res, err := c.batch.run(ctx, c.quota, keys, args)
 	if err != nil {
 		return quotaTake{}, err
 	}

@@ -78,6 +78,7 @@ type RedisCounter struct {
 	client   redis.UniversalClient
 	script   *redis.Script
 	quota    *redis.Script // quotaScript: a keyed request with quotas
+	batch    *batcher      // shares round trips between concurrent script calls
 	oneNode  bool          // every key on one server: several limits per script call
 	pipeline bool          // Take via MULTI pipeline instead of the script (benchmarks)
 	window   atomic.Int64  // httprate.LimitCounter window, set by Config
@@ -87,7 +88,8 @@ type RedisCounter struct {
 // client and closes it.
 func NewRedisCounter(client redis.UniversalClient) *RedisCounter {
 	_, oneNode := client.(*redis.Client) // not a cluster or a ring
-	return &RedisCounter{client: client, script: redis.NewScript(takeScript), quota: redis.NewScript(quotaScript), oneNode: oneNode}
+	return &RedisCounter{client: client, script: redis.NewScript(takeScript), quota: redis.NewScript(quotaScript),
+		batch: newBatcher(client), oneNode: oneNode}
 }
 
 // count is one counting of a request: a counter key under a rule.
@@ -173,7 +175,7 @@ func (c *RedisCounter) run(ctx context.Context, counts []count, now time.Time, o
 		}
 		args = append(args, fixed[0], fixed[1], elapsed, fixed[2])
 	}
-	res, err := c.script.Run(ctx, c.client, keys, args...).Int64Slice()
+	res, err := c.batch.run(ctx, c.script, keys, args)
 	if err != nil {
 		return out, err
 	}
