@@ -181,7 +181,19 @@ func (g *Guard) Authorize(cred, origin, referer string, target *url.URL, now tim
 		}
 		return nil, nil
 	}
-	var grant *Grant
+	grant, err := g.lookup(st, cred)
+	if err != nil {
+		return nil, err
+	}
+	if err := grant.check(origin, target, now); err != nil {
+		return nil, err
+	}
+	return grant, nil
+}
+
+// lookup finds the grant of a genuine credential: a key in the store, or a
+// token whose signature verifies. Its expiry and scope are not checked.
+func (g *Guard) lookup(st *state, cred string) (*Grant, *Error) {
 	switch {
 	case strings.HasPrefix(cred, KeyPrefix):
 		h, err := secretHash(cred)
@@ -194,21 +206,15 @@ func (g *Guard) Authorize(cred, origin, referer string, target *url.URL, now tim
 		// The lookup id is the secret's SHA-256: looking it up reveals
 		// nothing about the secret, so the map needs no constant-time
 		// comparison (and a stored hash matches only its own secret).
-		if grant = st.keys[h]; grant == nil {
-			return nil, errKeyUnknown
+		if grant := st.keys[h]; grant != nil {
+			return grant, nil
 		}
+		return nil, errKeyUnknown
 	case strings.HasPrefix(cred, TokenPrefix):
-		var err *Error
-		if grant, err = g.verifier().verify(cred); err != nil {
-			return nil, err
-		}
+		return g.verifier().verify(cred)
 	default:
 		return nil, errKeyMalformed
 	}
-	if err := grant.check(origin, target, now); err != nil {
-		return nil, err
-	}
-	return grant, nil
 }
 
 func (g *Guard) verifier() *verifier {

@@ -29,14 +29,30 @@ type Grant struct {
 
 // check applies the grant's expiry and scope to one request.
 func (g *Grant) check(origin string, target *url.URL, now time.Time) *Error {
-	if !g.expires.IsZero() && !now.Before(g.expires) {
-		return g.pick(errKeyExpired, errTokenExpired)
+	if err := g.checkExpiry(now); err != nil {
+		return err
 	}
-	if g.origins != nil && (origin == "" || !g.origins.Match(origin)) {
-		return g.pick(errKeyOrigin, errTokenOrigin)
+	if err := g.checkOrigin(origin); err != nil {
+		return err
 	}
 	if err := g.checkTarget(target); err != nil {
 		return err
+	}
+	return nil
+}
+
+func (g *Grant) checkExpiry(now time.Time) *Error {
+	if !g.expires.IsZero() && !now.Before(g.expires) {
+		return g.pick(errKeyExpired, errTokenExpired)
+	}
+	return nil
+}
+
+// checkOrigin applies the origin scope: a scoped grant needs an Origin
+// that matches it.
+func (g *Grant) checkOrigin(origin string) *Error {
+	if g.origins != nil && (origin == "" || !g.origins.Match(origin)) {
+		return g.pick(errKeyOrigin, errTokenOrigin)
 	}
 	return nil
 }
