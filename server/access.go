@@ -35,10 +35,15 @@ const keyParam = "corsbridge_key"
 // with every corsbridge_key parameter removed from its raw query and every
 // other byte of it as it was, so the upstream never sees the key. Neither the
 // key nor the query is ever logged; the log names the key (or token id) only.
+//
+// A refusal of a genuine key or token (out of scope, expired, or a block)
+// still names it, so its usage and the log show who was refused; a
+// credential that is unknown, malformed or badly signed names nobody.
 func (s *Server) authorize(r *http.Request, origin string, target *url.URL, now time.Time) (*access.Grant, *url.URL, error) {
 	cred, target := takeKey(r, target)
 	grant, err := s.access.Authorize(cred, origin, r.Referer(), target, now)
 	if err != nil {
+		recordFrom(r).keyName = s.access.Identify(cred)
 		return nil, nil, err
 	}
 	if grant != nil {
@@ -68,14 +73,12 @@ func (s *Server) checkHop(grant any, next *url.URL) error {
 // without any corsbridge_key parameter in its query (a copy when it had one).
 func takeKey(r *http.Request, target *url.URL) (string, *url.URL) {
 	var cred string
-	if v := r.Header[HeaderKey]; len(v) > 0 {
-		cred = strings.TrimSpace(v[0])
-	}
-	if cred == "" && r.URL.Path == "/" {
-		// The query form: the key sits beside url= in the proxy's own query.
-		if _, _, v, found := cutKeyParam(r.URL.RawQuery); found {
-			cred = v
-		}
+	if r.URL.Path == "/" {
+		// The query form: the key may sit beside url= in the proxy's own
+		// query.
+		cred = requestKey(r)
+	} else {
+		cred = headerKey(r)
 	}
 	if target.RawQuery == "" {
 		return cred, target
@@ -91,6 +94,26 @@ func takeKey(r *http.Request, target *url.URL) (string, *url.URL) {
 	stripped.RawQuery = rest
 	stripped.ForceQuery = keptAny && rest == ""
 	return cred, &stripped
+}
+
+// headerKey is the X-Corsbridge-Key header's credential, "" for none.
+func headerKey(r *http.Request) string {
+	if v := r.Header[HeaderKey]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	return ""
+}
+
+// requestKey is the credential of a request to the proxy's own URL: the
+// header, else a corsbridge_key parameter in its query.
+func requestKey(r *http.Request) string {
+	if cred := headerKey(r); cred != "" {
+		return cred
+	}
+	if _, _, v, found := cutKeyParam(r.URL.RawQuery); found {
+		return v
+	}
+	return ""
 }
 
 // cutKeyParam removes every corsbridge_key parameter from a raw query and

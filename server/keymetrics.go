@@ -32,11 +32,11 @@ func newKeyMetrics(max int) *keyMetrics {
 	return &keyMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "corsbridge_key_requests_total",
-			Help: "Requests presenting a valid access key or token, by its name (token:<id> for a token); past the first 200 names, key=\"(other)\".",
+			Help: "Proxy requests presenting a genuine access key or token (refused ones included), by its name (token:<id> for a token); past the first 200 names, key=\"(other)\".",
 		}, []string{"key"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "corsbridge_key_response_body_bytes_total",
-			Help: "Response body bytes written for requests presenting a valid access key or token, by its name; past the first 200 names, key=\"(other)\".",
+			Help: "Response body bytes written for proxy requests presenting a genuine access key or token, by its name; past the first 200 names, key=\"(other)\".",
 		}, []string{"key"}),
 		max:    max,
 		series: map[string]keySeries{},

@@ -22,7 +22,7 @@ type record struct {
 	origin     string
 	bodyIn     countingBody // counts the request body as it is read
 	targetHost string
-	keyName    string     // the access key's name (or token id), never its secret
+	keyName    string     // the access key's name (or token id), never its secret; set only by a proxy request, which its usage counts
 	secrets    []string   // names of the upstream secrets sent, never their values
 	limitedBy  string     // the limit that refused the request: origin, client, key or quota
 	bytesQuota rate.Quota // the key's quotas, when its response's bytes count against one
@@ -70,6 +70,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			}
 			s.countBytes(info, rec.bytes)
 			s.logLine(r, info, status, rec.bytes, aborted != nil)
+			if s.usage != nil && info.keyName != "" {
+				s.usage.Record(info.keyName, info.start, rec.bytes, string(info.code))
+			}
 			if aborted != nil {
 				panic(aborted) // http.ErrAbortHandler: let net/http abort the connection
 			}

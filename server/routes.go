@@ -34,6 +34,9 @@ func (s *Server) routes() http.Handler {
 
 	r.Method(http.MethodGet, "/healthz", s.handleHealthz())
 	r.Method(http.MethodGet, "/readyz", s.handleReadyz())
+	r.Method(http.MethodGet, UsagePath, s.handleUsage())
+	// A page that sends its key in X-Corsbridge-Key asks first.
+	r.Method(http.MethodOptions, UsagePath, s.handlePreflight())
 	if s.cfg.ServeMetrics {
 		r.Method(http.MethodGet, "/metrics", handleMetrics(s.registry))
 	}
@@ -185,6 +188,18 @@ func (s *Server) takeLimits(w http.ResponseWriter, r *http.Request, grant *acces
 		recordFrom(r).bytesQuota = grant.Quota
 	}
 	return res
+}
+
+// handlePreflight answers the preflights of the proxy's own routes that a
+// page reads with a custom header; any other OPTIONS is not served there.
+func (s *Server) handlePreflight() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isPreflight(r) {
+			s.writeError(w, r, codeMethodNotAllowed, r.Method+" is not supported here")
+			return
+		}
+		s.cors.preflight(w, r)
+	})
 }
 
 // handleRoot serves "/" itself unless it carries ?url=, the query form of a

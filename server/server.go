@@ -24,6 +24,7 @@ import (
 	"github.com/corsbridge/corsbridge/cache"
 	"github.com/corsbridge/corsbridge/proxy"
 	"github.com/corsbridge/corsbridge/ratelimit"
+	"github.com/corsbridge/corsbridge/usage"
 	"github.com/corsbridge/corsbridge/web"
 )
 
@@ -102,6 +103,10 @@ type Deps struct {
 	// keys and blocks nothing (a presented key is refused). The caller
 	// closes it.
 	Access *access.Guard
+	// Usage, when set, records every request a key or token made (see
+	// recordUsage) and serves GET /_corsbridge/usage its figures. The
+	// caller closes it, after the server, so its last flush has them all.
+	Usage *usage.Ledger
 
 	// Cache, when set, is the shared response cache's configuration; nil
 	// turns it off. CacheRedis, when set, shares its entries between
@@ -134,6 +139,7 @@ type Server struct {
 	site           *web.Site
 	limiter        *ratelimit.Limiter
 	access         *access.Guard
+	usage          *usage.Ledger // nil: none recorded
 	tlsStatus      func() (string, time.Time)
 	cors           *cors
 	forwarder      *proxy.Forwarder
@@ -167,6 +173,7 @@ func New(d Deps) (*Server, error) {
 		logger: d.Logger,
 		site:   d.Site,
 		access: d.Access,
+		usage:  d.Usage,
 		cors:   newCORS(d.Policy.OriginsRestricted(), int(d.Config.CORSMaxAge/time.Second), d.Config.PrivateNetworkAccess),
 	}
 	s.tlsStatus = d.TLSStatus

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/corsbridge/corsbridge/usage"
+)
+
+// UsagePath is where a key or token reads its own figures.
+const UsagePath = "/_corsbridge/usage"
+
+// usageAnswer is GET /_corsbridge/usage's JSON: who the credential is, its
+// rate, and what it used today and this month (UTC).
+type usageAnswer struct {
+	Name  string        `json:"name"`
+	Rate  string        `json:"rate"` // the credential's own limit: "100/1h", or "off"
+	Usage *usagePeriods `json:"usage,omitempty"`
+}
+
+type usagePeriods struct {
+	Today usagePeriod `json:"today"`
+	Month usagePeriod `json:"month"`
+}
+
+// usagePeriod is the figures of the days from From to To, inclusive.
+type usagePeriod struct {
+	From     string           `json:"from"`
+	To       string           `json:"to"`
+	Requests int64            `json:"requests"`
+	Bytes    int64            `json:"bytes"`
+	Refused  map[string]int64 `json:"refused"`
+}
+
+// handleUsage serves a key's or token's own figures to whoever holds it, so
+// a demo page can show "812 requests left today". The credential comes as
+// for a proxy request (X-Corsbridge-Key, or corsbridge_key in this URL's
+// query) and must be genuine and unexpired; its origin scope applies when
+// the request carries an Origin, so a page on another origin cannot read
+// it, and its target scope does not (there is no target). Reading does not
+// count as a request: not in the limits, not in the usage.
+func (s *Server) handleUsage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recordFrom(r)
+		grant, err := s.access.Inspect(requestKey(r), rec.origin, r.Referer(), rec.start)
+		if err != nil {
+			s.refuse(w, r, err)
+			return
+		}
+		answer := usageAnswer{Name: grant.Name, Rate: grant.Limit.String()}
+		if s.usage != nil {
+			periods, err := s.usagePeriods(r, grant.Name, rec.start)
+			if err != nil {
+				// Debug: the ledger warns once when its store fails,
+				// and every read would repeat it.
+				s.logger.Debug("usage: cannot read usage", "error", err)
+				w.Header().Set("Retry-After", "1")
+				s.writeError(w, r, codeUnavailable, "usage is temporarily unavailable; retry shortly")
+				return
+			}
+			answer.Usage = periods
+		}
+		body, err := json.Marshal(answer)
+		if err != nil {
+			s.refuse(w, r, err)
+			return
+		}
+		body = append(body, '\n')
+		h := w.Header()
+		s.cors.exposeOwn(h)
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
+	})
+}
+
+// usagePeriods reads this month's days, today included, in one read.
+func (s *Server) usagePeriods(r *http.Request, name string, now time.Time) (*usagePeriods, error) {
+	now = now.UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	days, err := s.usage.Range(r.Context(), name, first, now)
+	if err != nil {
+		return nil, err
+	}
+	p := &usagePeriods{Today: period(days[len(days)-1:]), Month: period(days)}
+	return p, nil
+}
+
+func period(days []usage.Day) usagePeriod {
+	var sum usage.Counts
+	for _, d := range days {
+		sum.Add(d.Counts)
+	}
+	if sum.Refused == nil {
+		sum.Refused = map[string]int64{}
+	}
+	return usagePeriod{
+		From: days[0].Date.Format(time.DateOnly), To: days[len(days)-1].Date.Format(time.DateOnly),
+		Requests: sum.Requests, Bytes: sum.Bytes, Refused: sum.Refused,
+	}
+}
