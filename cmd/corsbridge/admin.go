@@ -41,6 +41,10 @@ seconds, without a restart.
   cache purge URL | --all         drop a URL's cached responses (every variant), or all of them,
                                   from the Redis the instances share (CORSBRIDGE_CACHE_REDIS_URL,
                                   else REDIS_URL); instances let go of memory copies within 1s
+  usage [NAME] [--days 7]         requests, bytes and refusals by error code per key or token and UTC day,
+                                  today included; every name used in those days when NAME is omitted.
+                                  Read from Redis when --redis-url (REDIS_URL) is set, else from the
+                                  usage file beside the keys file
 
 `
 
@@ -66,6 +70,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	header := fs.String("header", "", "secrets set: send the secret as this request header")
 	query := fs.String("query", "", "secrets set: send the secret as this query parameter")
 	all := fs.Bool("all", false, "cache purge: every cached response")
+	days := fs.Int("days", defaultUsageDays, "usage: how many days, today (UTC) included")
 	cmd, err := parseInterleaved(fs, args)
 	if err != nil {
 		return helpOrUsage(fs, err)
@@ -76,6 +81,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if cmd[0] == "cache" {
 		return adminCache(ctx, cmd, *all, getenv, *redisURL, stderr)
+	}
+	if cmd[0] == "usage" {
+		ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+		defer cancel()
+		return adminShowUsage(ctx, cmd, *days, *redisURL, *keysFile, time.Now(), stdout, stderr)
 	}
 	store, closeStore, err := adminStore(*redisURL, *keysFile)
 	if err != nil {

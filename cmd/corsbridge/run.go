@@ -23,6 +23,7 @@ import (
 	"github.com/corsbridge/corsbridge/proxy"
 	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/server"
+	"github.com/corsbridge/corsbridge/usage"
 	"github.com/corsbridge/corsbridge/web"
 )
 
@@ -122,8 +123,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return &usageError{err}
 	}
 	defer closeCacheRedis()
+	// Closed after the server (defers run last to first): its last flush
+	// has every request, and before the Redis client it flushes to.
+	ledger, err := usage.New(usageConfig(cfg.Access.KeysFile, rdb, logger))
+	if err != nil {
+		return &usageError{err}
+	}
+	defer ledger.Close()
 	srv, err := server.New(server.Deps{Config: cfg.Server, Policy: policy, Logger: logger, Site: site, RateLimit: &limits,
-		Metrics: registry, Access: guard, UpstreamRoots: roots, TLSStatus: door.tlsStatus(),
+		Metrics: registry, Access: guard, Usage: ledger, UpstreamRoots: roots, TLSStatus: door.tlsStatus(),
 		Cache: cacheCfg, CacheRedis: cacheRedis})
 	if err != nil {
 		return &usageError{err}
@@ -189,6 +197,17 @@ func newGuard(ctx context.Context, cfg AccessConfig, rdb redis.UniversalClient, 
 		gc.Store = access.NewRedisStore(rdb)
 	}
 	return access.New(ctx, gc)
+}
+
+// usageConfig says where the usage ledger keeps its figures: in Redis
+// whenever there is one, shared by every instance (even when keys come
+// from a keys file); else beside the keys file; else in memory.
+func usageConfig(keysFile string, rdb redis.UniversalClient, logger *slog.Logger) usage.Config {
+	cfg := usage.Config{Redis: rdb, Logger: logger}
+	if rdb == nil && keysFile != "" {
+		cfg.File = keysFile + usage.FileSuffix
+	}
+	return cfg
 }
 
 // newLogger logs to w, buffered (see logWriter); warnings and errors are
