@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/usage"
 )
 
@@ -13,11 +14,21 @@ import (
 const UsagePath = "/_corsbridge/usage"
 
 // usageAnswer is GET /_corsbridge/usage's JSON: who the credential is, its
-// rate, and what it used today and this month (UTC).
+// rate, its quotas, and what it used today and this month (UTC).
 type usageAnswer struct {
-	Name  string        `json:"name"`
-	Rate  string        `json:"rate"` // the credential's own limit: "100/1h", or "off"
-	Usage *usagePeriods `json:"usage,omitempty"`
+	Name   string        `json:"name"`
+	Rate   string        `json:"rate"`   // the credential's own limit: "100/1h", or "off"
+	Quotas []usageQuota  `json:"quotas"` // those that are on; [] for none
+	Usage  *usagePeriods `json:"usage,omitempty"`
+}
+
+// usageQuota is one quota as the limiter counts it.
+type usageQuota struct {
+	Name      string    `json:"name"` // daily, monthly or monthly-bytes
+	Limit     int64     `json:"limit"`
+	Used      int64     `json:"used"`
+	Remaining int64     `json:"remaining"`
+	Resets    time.Time `json:"resets"`
 }
 
 type usagePeriods struct {
@@ -49,18 +60,24 @@ func (s *Server) handleUsage() http.Handler {
 			s.refuse(w, r, err)
 			return
 		}
-		answer := usageAnswer{Name: grant.Name, Rate: grant.Limit.String()}
-		if s.usage != nil {
-			periods, err := s.usagePeriods(r, grant.Name, rec.start)
-			if err != nil {
-				// Debug: the ledger warns once when its store fails,
-				// and every read would repeat it.
-				s.logger.Debug("usage: cannot read usage", "error", err)
-				w.Header().Set("Retry-After", "1")
-				s.writeError(w, r, codeUnavailable, "usage is temporarily unavailable; retry shortly")
-				return
-			}
-			answer.Usage = periods
+		answer := usageAnswer{Name: grant.Name, Rate: grant.Limit.String(), Quotas: []usageQuota{}}
+		var quotas []ratelimit.QuotaUse
+		if s.limiter != nil {
+			quotas, err = s.limiter.QuotaStatus(r.Context(), grant.Name, grant.Quota, rec.start)
+		}
+		for _, q := range quotas {
+			answer.Quotas = append(answer.Quotas, usageQuota{q.Name, q.Limit, q.Used, q.Remaining, q.Resets.UTC()})
+		}
+		if err == nil && s.usage != nil {
+			answer.Usage, err = s.usagePeriods(r, grant.Name, rec.start)
+		}
+		if err != nil {
+			// Debug: the limiter and the ledger log their stores'
+			// failures once, and every read would repeat them.
+			s.logger.Debug("usage: cannot read usage or quotas", "error", err)
+			w.Header().Set("Retry-After", "1")
+			s.writeError(w, r, codeUnavailable, "usage is temporarily unavailable; retry shortly")
+			return
 		}
 		body, err := json.Marshal(answer)
 		if err != nil {

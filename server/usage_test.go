@@ -13,6 +13,7 @@ import (
 
 	"github.com/corsbridge/corsbridge/access"
 	"github.com/corsbridge/corsbridge/internal/redistest"
+	"github.com/corsbridge/corsbridge/ratelimit"
 	"github.com/corsbridge/corsbridge/usage"
 )
 
@@ -189,10 +190,15 @@ func TestUsageSumsAcrossInstances(t *testing.T) {
 	waitUsage(t, reader, "team", want)
 }
 
-// usageAnswerOf decodes GET /_corsbridge/usage's answer.
+// usageJSON decodes GET /_corsbridge/usage's answer.
 type usageJSON struct {
-	Name  string `json:"name"`
-	Rate  string `json:"rate"`
+	Name   string `json:"name"`
+	Rate   string `json:"rate"`
+	Quotas []struct {
+		Name                   string
+		Limit, Used, Remaining int64
+		Resets                 time.Time
+	} `json:"quotas"`
 	Usage struct {
 		Today, Month struct {
 			From, To string
@@ -203,17 +209,34 @@ type usageJSON struct {
 	} `json:"usage"`
 }
 
-// TestUsageEndpoint: the JSON shape, CORS, no-store, the credential from
-// the header or the query, the token's origin scope, and the refusals.
+// TestUsageEndpoint: the JSON shape (quotas as the limiter counts them,
+// usage as the ledger does), CORS, no-store, the credential from the header
+// or the query, the token's origin scope, the refusals; and reading counts
+// nowhere. In memory, and with the limits and the ledger in Redis.
 func TestUsageEndpoint(t *testing.T) {
-	l := newLedger(t, usage.Config{})
+	srv := redistest.Dedicated(t)
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) { testUsageEndpoint(t, backend, srv.URL()) })
+	}
+}
+
+func testUsageEndpoint(t *testing.T, backend, redisURL string) {
+	cfg := usage.Config{}
+	limits := &ratelimit.Config{}
+	if backend == "redis" {
+		cfg.Redis = redisClient(t, redisURL)
+		limits.RedisURL = redisURL
+	}
+	l := newLedger(t, cfg)
 	upstream, _ := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("0123456789")) })
 	team, teamKey := newKey(t, "team", "100/1h", time.Time{}, nil, []string{"api.example.com"})
-	token, err := access.SignToken(tokenSecret, access.Claims{Origins: []string{"https://demo.example"}, Targets: []string{"127.0.0.1"}, Expires: time.Now().Add(time.Hour).Unix(), Rate: "50/1h"})
+	token, err := access.SignToken(tokenSecret, access.Claims{Origins: []string{"https://demo.example"}, Targets: []string{"127.0.0.1"},
+		Expires: time.Now().Add(time.Hour).Unix(), Rate: "50/1h", Daily: 5, MonthlyBytes: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, withUsage(l), withAccess(t, access.Config{TokenSecrets: []string{tokenSecret}}, access.Data{Keys: []access.Key{team}}))
+	p := newProxy(t, withUsage(l), func(d *Deps) { d.RateLimit = limits },
+		withAccess(t, access.Config{TokenSecrets: []string{tokenSecret}}, access.Data{Keys: []access.Key{team}}))
 	for range 3 {
 		if res, body := p.do(t, "GET", "/"+upstream.URL+"/", nil, map[string]string{"Origin": "https://demo.example", HeaderKey: token}); res.StatusCode != 200 {
 			t.Fatalf("%d %s", res.StatusCode, body)
@@ -221,8 +244,11 @@ func TestUsageEndpoint(t *testing.T) {
 	}
 	waitUsage(t, l, access.TokenID(token), usage.Counts{Requests: 3, Bytes: 30})
 
-	today := time.Now().UTC().Format(time.DateOnly)
-	month := time.Now().UTC().Format("2006-01") + "-01"
+	now := time.Now().UTC()
+	today := now.Format(time.DateOnly)
+	month := now.Format("2006-01") + "-01"
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	nextMonth := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
 		path    string
@@ -265,7 +291,7 @@ func TestUsageEndpoint(t *testing.T) {
 				t.Errorf("name %q, want %q", got.Name, tc.code)
 			}
 			if got.Name == "team" {
-				if got.Rate != "100/1h" || got.Usage.Today.Requests != 0 {
+				if got.Rate != "100/1h" || got.Usage.Today.Requests != 0 || got.Quotas == nil || len(got.Quotas) != 0 {
 					t.Errorf("team: %s", body)
 				}
 				return
@@ -275,10 +301,22 @@ func TestUsageEndpoint(t *testing.T) {
 				u.Month.Requests != 3 || u.Month.From != month || u.Month.To != today || u.Today.Refused == nil {
 				t.Errorf("answer: %s", body)
 			}
+			q := got.Quotas
+			if len(q) != 2 || q[0].Name != "daily" || q[0].Limit != 5 || q[0].Used != 3 || q[0].Remaining != 2 || !q[0].Resets.Equal(tomorrow) ||
+				q[1].Name != "monthly-bytes" || q[1].Limit != 1000 || q[1].Used != 30 || q[1].Remaining != 970 || !q[1].Resets.Equal(nextMonth) {
+				t.Errorf("quotas: %s", body)
+			}
 		})
 	}
-	// Reading counts nowhere: the token's figures did not move.
+	// Reading counts nowhere: the token's figures did not move, and its
+	// quota still lets exactly two more requests through.
 	waitUsage(t, l, access.TokenID(token), usage.Counts{Requests: 3, Bytes: 30})
+	for i, want := range []int{200, 200, 429} {
+		res, body := p.do(t, "GET", "/"+upstream.URL+"/", nil, map[string]string{"Origin": "https://demo.example", HeaderKey: token})
+		if res.StatusCode != want {
+			t.Fatalf("request %d after the reads: %d %s", i+4, res.StatusCode, body)
+		}
+	}
 	// A page that sends the header asks first.
 	res, _ := p.do(t, "OPTIONS", UsagePath, nil, map[string]string{"Origin": "https://demo.example",
 		"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-corsbridge-key"})
