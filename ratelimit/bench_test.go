@@ -67,7 +67,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		baseline, _ = run(b, noop)
 	})
 	b.Run("local", func(b *testing.B) {
-		l, err := New(context.Background(), Config{Origin: huge, Client: huge})
+		l, err := New(context.Background(), Config{Origin: huge, Client: huge, OriginKey: allowlist.OriginKey})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 		b.Run(c.name, func(b *testing.B) {
 			logs := &logBuffer{}
-			l, err := New(context.Background(), Config{Origin: huge, Client: c.client, RedisURL: sharedRedisURL, Logger: logs.logger()})
+			l, err := New(context.Background(), Config{Origin: huge, Client: c.client, OriginKey: allowlist.OriginKey, RedisURL: sharedRedisURL, Logger: logs.logger()})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func BenchmarkMiddlewareParallel(b *testing.B) {
 		})
 	}
 	b.Run("local", func(b *testing.B) {
-		l, err := New(context.Background(), Config{Origin: huge, Client: huge})
+		l, err := New(context.Background(), Config{Origin: huge, Client: huge, OriginKey: allowlist.OriginKey})
 		if err != nil {
 			b.Fatal(err)
 		}
