@@ -158,7 +158,7 @@ func (h *Held) take(kind int, key string, max int) bool {
 // nothing: on a refusal nothing stays held, and the refusing cap is named.
 func (l *Limiter) hold(req Request, b buckets) (Held, string) {
 	h := Held{f: l.inFlight}
-	if l.clientConc > 0 && !h.take(heldClient, "client:"+b.client, l.clientConc) {
+	if l.clientConc > 0 && !h.take(heldClient, b.client, l.clientConc) {
 		return Held{}, LimitClient
 	}
 	if l.originConc > 0 {
@@ -166,7 +166,7 @@ func (l *Limiter) hold(req Request, b buckets) (Held, string) {
 		if req.Key != "" {
 			key = "key:" + req.Key
 		} else if key = b.origin; key != "" {
-			kind, label, key = heldOrigin, LimitOrigin, "origin:"+key
+			kind, label = heldOrigin, LimitOrigin
 		}
 		if key != "" && !h.take(kind, key, l.originConc) {
 			h.Release()

@@ -39,14 +39,17 @@ func ClientIP(r *http.Request, trustedHeader string) netip.Addr {
 // clientKey groups client addresses: an IPv4 address is its own group, an
 // IPv6 address counts for its /64 (one subscriber's LAN: rotating through the
 // 2^64 addresses a host may use must not escape the limit).
-func clientKey(a netip.Addr) string {
+func clientKey(a netip.Addr) string { return string(appendClientKey(nil, a)) }
+
+// appendClientKey appends a's group, as clientKey spells it, to dst.
+func appendClientKey(dst []byte, a netip.Addr) []byte {
 	switch {
 	case a.Is4():
-		return a.String()
+		return a.AppendTo(dst)
 	case a.Is6():
 		p, _ := a.Prefix(64)
-		return p.String()
+		return p.AppendTo(dst)
 	default:
-		return "unknown"
+		return append(dst, "unknown"...)
 	}
 }

@@ -80,6 +80,13 @@ type Limiter struct {
 	closeOnce sync.Once
 }
 
+// Prefixes of the origin and client limits' counter keys (their rules'
+// names), and of the keys their caps in flight are held under.
+const (
+	originPrefix = "origin:"
+	clientPrefix = "client:"
+)
+
 // rule is one configured limit with its in-memory counter (primary without
 // Redis, fallback with it).
 type rule struct {
@@ -116,11 +123,11 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		originConc:    cfg.OriginConcurrency,
 	}
 	if !cfg.Origin.Off() {
-		l.origin = &rule{name: "origin:", label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(cfg.Origin.Window),
+		l.origin = &rule{name: originPrefix, label: LimitOrigin, limit: cfg.Origin, local: newLocalCounter(cfg.Origin.Window),
 			args: newScriptArgs(cfg.Origin), limitHeader: strconv.Itoa(cfg.Origin.Requests)}
 	}
 	if !cfg.Client.Off() {
-		l.client = &rule{name: "client:", label: LimitClient, limit: cfg.Client, local: newLocalCounter(cfg.Client.Window),
+		l.client = &rule{name: clientPrefix, label: LimitClient, limit: cfg.Client, local: newLocalCounter(cfg.Client.Window),
 			args: newScriptArgs(cfg.Client), limitHeader: strconv.Itoa(cfg.Client.Requests)}
 	}
 	l.anonPolicies = anonPolicies(l.client, l.origin)

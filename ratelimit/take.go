@@ -131,10 +131,10 @@ func (l *Limiter) count(ctx context.Context, req Request, b buckets, now time.Ti
 	var countBuf [2]count
 	counts := countBuf[:0]
 	if l.client != nil {
-		counts = append(counts, count{rule: l.client, key: l.client.name + b.client})
+		counts = append(counts, count{rule: l.client, key: b.client})
 	}
 	if l.origin != nil && b.origin != "" {
-		counts = append(counts, count{rule: l.origin, key: l.origin.name + b.origin})
+		counts = append(counts, count{rule: l.origin, key: b.origin})
 	}
 	if len(counts) == 0 {
 		return Result{}
@@ -213,17 +213,21 @@ func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Res
 }
 
 // buckets are the keys a request is held and counted under, worked out once
-// for both the caps in flight and the rate limits: the client's address group,
+// for both the caps in flight and the rate limits, with the prefix both use
+// (the rules' names): "client:" and the client's address group, "origin:"
 // and the origin's bucket (see bucketOf). Each is "" when nothing uses it.
 type buckets struct{ client, origin string }
 
 func (l *Limiter) bucketsOf(req Request) buckets {
 	var b buckets
 	if l.client != nil || l.clientConc > 0 {
-		b.client = clientKey(req.Client)
+		var buf [64]byte // "client:" and an IPv6 /64 fit
+		b.client = string(appendClientKey(append(buf[:0], clientPrefix...), req.Client))
 	}
 	if req.Key == "" && (l.origin != nil || l.originConc > 0) {
-		b.origin = l.bucketOf(req.Origin)
+		if key := l.bucketOf(req.Origin); key != "" {
+			b.origin = originPrefix + key
+		}
 	}
 	return b
 }
