@@ -88,6 +88,9 @@ func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
 type Request struct {
 	// Target is the canonical upstream URL; Forward never changes it.
 	Target *url.URL
+	// TargetString is TargetString(Target) when the caller has it already
+	// (for the cache's key); "" renders it here, for X-Request-URL.
+	TargetString string
 	// Grant is handed back to Deps.CheckHop with every redirect hop: the
 	// request's access grant, opaque to the forwarder (a pointer, so
 	// passing it costs nothing).
@@ -218,7 +221,9 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	// The proxy's own headers, by their canonical keys, from one backing
 	// array; each value slice is capped, so an append elsewhere copies.
 	vals := make([]string, 4)
-	vals[0] = TargetString(target)
+	if vals[0] = ex.req.TargetString; vals[0] == "" {
+		vals[0] = TargetString(target)
+	}
 	vals[1] = vals[0]
 	if res.Request.URL != ex.sent { // a redirect was followed
 		vals[1] = TargetString(res.Request.URL)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -29,19 +28,21 @@ func (s *Server) newCache(cfg *cache.Config, rdb redis.UniversalClient) (*cache.
 }
 
 // lookup is the cache step, after admission: a request answered from the
-// cache passed the same policy, access and limits as one forwarded. It
-// returns nil without a cache; the caller ends a returned Txn with Done.
+// cache passed the same policy, access and limits as one forwarded. Its
+// entries are keyed by targetURL, the target as proxy.TargetString renders
+// it. It returns nil without a cache; the caller ends a returned Txn with
+// Done.
 //
 // Requests made with an access key or token share entries only with the
 // same key's: a key may make the proxy send secrets upstream, which the
 // request's own headers do not show.
-func (s *Server) lookup(r *http.Request, target *url.URL, grant *access.Grant) *cache.Txn {
+func (s *Server) lookup(r *http.Request, targetURL string, grant *access.Grant) *cache.Txn {
 	if s.cache == nil {
 		return nil
 	}
 	req := cache.Request{
 		Method:  r.Method,
-		URL:     proxy.TargetString(target),
+		URL:     targetURL,
 		Header:  r.Header,
 		HasBody: r.ContentLength != 0,
 	}

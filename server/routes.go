@@ -148,7 +148,8 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	// 6. Cache lookup: a stored answer, for a request admitted like any
 	// other (and counted against the limits above); or the store step the
 	// forward carries.
-	tx := s.lookup(r, target, grant)
+	targetURL := proxy.TargetString(target) // the cache's key and X-Request-URL, rendered once
+	tx := s.lookup(r, targetURL, grant)
 	if tx != nil {
 		defer tx.Done()
 		defer func() { rec.cache = tx.Outcome() }()
@@ -157,7 +158,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	fwd := proxy.Request{Target: target, Grant: grant, Cache: cacheStep(tx)}
+	fwd := proxy.Request{Target: target, TargetString: targetURL, Grant: grant, Cache: cacheStep(tx)}
 	// 7. Secrets: the upstream credentials this grant may send to this
 	// target, if any; the forwarder sets them and keeps them there.
 	if secrets := s.access.Secrets(grant, target); secrets != nil {
