@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/corsbridge/corsbridge/allowlist"
+	"github.com/corsbridge/corsbridge/cache"
 	"github.com/corsbridge/corsbridge/ratelimit"
 )
 
@@ -115,6 +116,7 @@ func answerRequests(c net.Conn) {
 // features selects what newBenchServer turns on beyond the policy.
 type features struct {
 	log, limits, metrics bool
+	cache                bool // the shared cache in memory, as the binary has it by default
 }
 
 var allFeatures = features{log: true, limits: true, metrics: true}
@@ -141,9 +143,14 @@ func newBenchServer(b *testing.B, f features, mutate ...func(*Deps)) *Server {
 	if f.metrics {
 		d.Metrics = prometheus.NewRegistry()
 	}
+	if f.cache {
+		cfg := cache.DefaultConfig()
+		d.Cache = &cfg
+	}
 	if f.limits {
 		huge := ratelimit.Limit{Requests: ratelimit.MaxRequests, Window: time.Second}
-		d.RateLimit = &ratelimit.Config{Origin: huge, Client: huge}
+		// The caps in flight are on by default in the binary.
+		d.RateLimit = &ratelimit.Config{Origin: huge, Client: huge, ClientConcurrency: 4096, OriginConcurrency: 4096}
 	}
 	for _, m := range mutate {
 		m(&d)
@@ -288,7 +295,8 @@ func (w *discardWriter) Flush()                      {}
 // BenchmarkHandler calls each handler's ServeHTTP directly, without the
 // client connection, so the numbers are the handler's and the upstream
 // round trip's. The corsbridge variants take one feature away at a time to
-// price it: the JSON log, the rate limiter, the metrics.
+// price it: the JSON log, the rate limiter, the metrics; and add the cache,
+// which the binary runs with by default.
 func BenchmarkHandler(b *testing.B) {
 	upstream := newBenchUpstream(b)
 	var plain perOp
@@ -336,5 +344,10 @@ func BenchmarkHandler(b *testing.B) {
 	})
 	b.Run("corsbridge-nometrics", func(b *testing.B) {
 		over(b, run(b, newBenchServer(b, features{log: true, limits: true})))
+	})
+	// The cache's step on a response it may not store (the upstream's
+	// no-store), which is every request of this benchmark.
+	b.Run("corsbridge-cache", func(b *testing.B) {
+		over(b, run(b, newBenchServer(b, features{log: true, limits: true, metrics: true, cache: true})))
 	})
 }
