@@ -46,7 +46,7 @@ func (s *Server) routes() http.Handler {
 	proxyRequest := http.HandlerFunc(s.serveProxy)
 	r.Handle("/", s.handleRoot(proxyRequest))
 	r.Handle("/*", proxyRequest)
-	return &router{chi: r, proxy: common.Handler(proxyRequest)}
+	return newRouter(r, common.Handler(proxyRequest))
 }
 
 // router sends proxy requests (nearly every request the server gets)
@@ -57,12 +57,30 @@ func (s *Server) routes() http.Handler {
 // fixed routes, "/", and methods chi does not route, which it answers in
 // the error contract.
 type router struct {
-	chi   http.Handler
-	proxy http.Handler
+	chi      http.Handler
+	proxy    http.Handler
+	fixed    map[string]bool // chi's routes without a wildcard: "/", "/healthz", ...
+	prefixes []string        // and the fixed part of those with one, but "/*"
+}
+
+// newRouter reads the routes from chi itself, so a route added there is
+// never taken for a proxy request here.
+func newRouter(r *chi.Mux, proxy http.Handler) *router {
+	rt := &router{chi: r, proxy: proxy, fixed: map[string]bool{}}
+	for _, route := range r.Routes() {
+		switch p := route.Pattern; {
+		case p == "/*":
+		case strings.ContainsAny(p, "*{"):
+			rt.prefixes = append(rt.prefixes, p[:strings.IndexAny(p, "*{")])
+		default:
+			rt.fixed[p] = true
+		}
+	}
+	return rt
 }
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isProxyRoute(r) {
+	if rt.isProxyRoute(r) {
 		rt.proxy.ServeHTTP(w, r)
 		return
 	}
@@ -71,9 +89,9 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // isProxyRoute reports whether chi would route r to "/*" for certain: a
 // method chi routes, and a path chi matches by (the escaped one when there
-// is one) that is not "/" and not one of the fixed routes, whether or not
-// they are mounted. Anything in doubt is left to chi.
-func isProxyRoute(r *http.Request) bool {
+// is one) that is none of chi's other routes and under none of their
+// wildcards. Anything in doubt is left to chi.
+func (rt *router) isProxyRoute(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 		http.MethodPatch, http.MethodDelete, http.MethodOptions:
@@ -84,14 +102,15 @@ func isProxyRoute(r *http.Request) bool {
 	if path == "" {
 		path = r.URL.Path
 	}
-	if len(path) < 2 || path[0] != '/' {
+	if len(path) < 2 || path[0] != '/' || rt.fixed[path] {
 		return false
 	}
-	switch path {
-	case "/healthz", "/readyz", "/metrics":
-		return false
+	for _, prefix := range rt.prefixes {
+		if strings.HasPrefix(path, prefix) {
+			return false
+		}
 	}
-	return !strings.HasPrefix(path, web.AssetPrefix)
+	return true
 }
 
 // serveProxy is the proxy handler: every step of a proxied request, in
