@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const (
@@ -57,7 +58,7 @@ func TestDemoAPIAccess(t *testing.T) {
 	env := []string{"CORSBRIDGE_KEYS_FILE=" + keys, "CORSBRIDGE_SECRETS_KEY=" + demoSecretsKey, "CORSBRIDGE_TOKEN_SECRET=" + demoTokenKey}
 	// The test upstream is plain HTTP, so the pattern says http:// explicitly.
 	corsbridgeCmd(t, env, demoAPIKey+"\n", "admin", "secrets", "set", "weather", "--target", up.URL+"/v1/", "--query", "appid")
-	token := corsbridgeCmd(t, env, "", "token", "--origin", page.URL, "--target", upstreamIP+"/v1/", "--rate", "50/1m", "--secret", "weather")
+	token := corsbridgeCmd(t, env, "", "token", "--origin", page.URL, "--target", upstreamIP+"/v1/", "--rate", "50/1m", "--daily", "100", "--secret", "weather")
 	p := startProxy(t, append([]string{allowUpstream}, env...)...)
 
 	target := up.URL + "/v1/now?q=Zurich"
@@ -86,6 +87,38 @@ func TestDemoAPIAccess(t *testing.T) {
 	}
 	if got := api.last(); got != "q=Zurich" {
 		t.Errorf("upstream got query %q without the token", got)
+	}
+
+	// The page reads what its token has left, cross-origin, through a
+	// preflight for the header: one request made, 99 left today. The
+	// request is recorded as its handler returns, so the page may ask
+	// again.
+	var left struct {
+		Name   string `json:"name"`
+		Quotas []struct {
+			Name      string `json:"name"`
+			Remaining int64  `json:"remaining"`
+		} `json:"quotas"`
+		Usage struct {
+			Today struct{ Requests int64 } `json:"today"`
+		} `json:"usage"`
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res := probe(t, ctx, p.URL+"/_corsbridge/usage", withToken)
+		if res.Error != "" || res.Status != http.StatusOK || res.Headers["cache-control"] != "no-store" {
+			t.Fatalf("usage: %+v", res)
+		}
+		if err := json.Unmarshal([]byte(res.Body), &left); err != nil {
+			t.Fatalf("usage body %q: %v", res.Body, err)
+		}
+		if left.Usage.Today.Requests == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left.Name == "" || left.Usage.Today.Requests != 1 || len(left.Quotas) != 1 || left.Quotas[0].Name != "daily" || left.Quotas[0].Remaining != 99 {
+		t.Errorf("usage as the page reads it: %+v", left)
 	}
 
 	// Nothing the page can read holds the key: its own source, what fetch

@@ -136,13 +136,16 @@ type Config struct {
 // Ledger records usage and reads it back. Its methods are safe for
 // concurrent use.
 type Ledger struct {
-	store  store
-	log    *slog.Logger
-	every  time.Duration
-	mu     sync.Mutex // guards pending
-	pend   tally
-	flushM sync.Mutex // held by a flush and by readers: a tally is in the store or pending, never both nor neither
-	failed bool       // the last flush failed; guarded by flushM
+	store store
+	log   *slog.Logger
+	every time.Duration
+	mu    sync.Mutex // guards pending
+	pend  tally
+	// flushM is held by a flush, and shared by readers: a tally is in the
+	// store or pending, never both nor neither. Readers do not wait on
+	// each other.
+	flushM sync.RWMutex
+	failed bool // the last flush failed; guarded by flushM
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -325,8 +328,8 @@ func (l *Ledger) All(ctx context.Context, first, last time.Time) (map[string][]D
 // read is the store's figures plus the pending tally, under flushM so that
 // a tally being flushed is counted exactly once.
 func (l *Ledger) read(ctx context.Context, names, days []string) (tally, error) {
-	l.flushM.Lock()
-	defer l.flushM.Unlock()
+	l.flushM.RLock()
+	defer l.flushM.RUnlock()
 	t, err := l.store.read(ctx, names, days)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
@@ -313,5 +315,44 @@ func TestUsageDays(t *testing.T) {
 	}
 	if len(got) != 7 || !got[6].Date.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) || !got[0].Date.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("7 days to %v: %v .. %v", day2, got[0].Date, got[len(got)-1].Date)
+	}
+}
+
+// TestLedgerOnCluster: on a Redis Cluster the flush pipeline spans shards
+// (each name's hashes under its hash tag, the day sets elsewhere), and two
+// ledgers still add up exactly, every name listed.
+func TestLedgerOnCluster(t *testing.T) {
+	c := redistest.StartCluster(t)
+	var addrs []string
+	for _, n := range c.Nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	client := func() redis.UniversalClient {
+		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Protocol: 2})
+		t.Cleanup(func() { rdb.Close() })
+		return rdb
+	}
+	a := newLedger(t, Config{Redis: client(), FlushInterval: time.Hour})
+	b := newLedger(t, Config{Redis: client(), FlushInterval: time.Hour})
+	names := make([]string, 20) // enough to land on every shard
+	for i := range names {
+		names[i] = uniqueName("shard")
+		a.Record(names[i], day2, 1, "")
+		b.Record(names[i], day2, 2, "rate_limited")
+	}
+	for _, l := range []*Ledger{a, b} {
+		if err := l.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := newLedger(t, Config{Redis: client()}).All(context.Background(), day2, day2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		want := []Day{{Date: midnight(day2), Counts: Counts{Requests: 2, Bytes: 3, Refused: map[string]int64{"rate_limited": 1}}}}
+		if !reflect.DeepEqual(all[name], want) {
+			t.Errorf("%s: %+v, want %+v", name, all[name], want)
+		}
 	}
 }
