@@ -100,10 +100,10 @@ type policyKey struct {
 
 const maxPolicies = 4096
 
-func (p *policies) get(l Limit, q Quota, cal calendar) string {
+func (p *policies) get(l Limit, q Quota, cal *calendar) string {
 	k := policyKey{l, q, 0}
 	if q.Monthly > 0 || q.MonthlyBytes > 0 {
-		k.monthDays = int(cal.nextMonth.Sub(rateMonthStart(cal)) / (24 * time.Hour))
+		k.monthDays = cal.monthDays
 	}
 	p.mu.RLock()
 	s, ok := p.m[k]
@@ -120,9 +120,6 @@ func (p *policies) get(l Limit, q Quota, cal calendar) string {
 	p.mu.Unlock()
 	return s
 }
-
-// rateMonthStart is the first day of cal's month.
-func rateMonthStart(cal calendar) time.Time { return cal.nextMonth.AddDate(0, -1, 0) }
 
 // secondsUntil is the whole seconds from now until t, rounded up, never
 // below 0.
@@ -141,8 +138,12 @@ func secondsUntil(t, now time.Time) int64 {
 func setHeaders(h http.Header, r *Result) {
 	var buf [256]byte
 	b := buf[:0]
-	var nRem, nReset int
+	var nLimit, nRem, nReset int
 	if r.nRates > 0 {
+		if r.limitHeader == "" { // a key's: formatted here, in the one string
+			b = strconv.AppendInt(b, int64(r.Decision.Limit.Requests), 10)
+		}
+		nLimit = len(b)
 		b = strconv.AppendInt(b, int64(r.Decision.Remaining), 10)
 		nRem = len(b)
 		b = strconv.AppendInt(b, r.Decision.Reset.Unix(), 10)
@@ -158,10 +159,9 @@ func setHeaders(h http.Header, r *Result) {
 		b = appendState(b, state, r.labels[i], int64(d.Remaining), t)
 	}
 	if r.quota != (Quota{}) {
-		cal := calendarAt(r.now)
 		for i, lim := range quotaLimits(r.quota) {
 			if lim > 0 {
-				b = appendState(b, state, quotaNames[i], max(lim-r.qUsed[i], 0), secondsUntil(cal.resets(i), r.now))
+				b = appendState(b, state, quotaNames[i], max(lim-r.qUsed[i], 0), secondsUntil(r.cal.resets(i), r.now))
 			}
 		}
 	}
@@ -175,9 +175,9 @@ func setHeaders(h http.Header, r *Result) {
 	}
 	limit := r.limitHeader
 	if limit == "" {
-		limit = strconv.Itoa(r.Decision.Limit.Requests)
+		limit = all[:nLimit]
 	}
-	vals[0], vals[1], vals[2] = limit, all[:nRem], all[nRem:nReset]
+	vals[0], vals[1], vals[2] = limit, all[nLimit:nRem], all[nRem:nReset]
 	h["X-Ratelimit-Limit"] = vals[0:1:1]
 	h["X-Ratelimit-Remaining"] = vals[1:2:2]
 	h["X-Ratelimit-Reset"] = vals[2:3:3]

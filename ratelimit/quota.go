@@ -2,7 +2,7 @@ package ratelimit
 
 import (
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corsbridge/corsbridge/rate"
@@ -49,31 +49,55 @@ var quotaNames = [nQuotas]string{QuotaDaily, QuotaMonthly, QuotaMonthlyBytes}
 func quotaLimits(q Quota) [nQuotas]int64 { return [nQuotas]int64{q.Daily, q.Monthly, q.MonthlyBytes} }
 
 // calendar is the UTC day and month a moment falls in: their numbers
-// (20261202, 202612), which name the counters, and where they end.
+// (20261202, 202612), which name the counters, and where they start and
+// end. It is immutable once made.
 type calendar struct {
 	day, month         int
+	dayStart           time.Time
 	nextDay, nextMonth time.Time
+	monthDays          int
 }
 
-func calendarAt(now time.Time) calendar {
+func calendarAt(now time.Time) *calendar {
 	y, m, d := now.UTC().Date()
-	return calendar{
+	c := &calendar{
 		day:       y*10000 + int(m)*100 + d,
 		month:     y*100 + int(m),
-		nextDay:   rate.NextDay(now),
-		nextMonth: rate.NextMonth(now),
+		dayStart:  time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
+		nextMonth: time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC),
 	}
+	c.nextDay = c.dayStart.AddDate(0, 0, 1)
+	c.monthDays = int(c.nextMonth.Sub(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+	return c
+}
+
+// holds reports whether now falls on c's day.
+func (c *calendar) holds(now time.Time) bool {
+	return !now.Before(c.dayStart) && now.Before(c.nextDay)
+}
+
+// calendars keeps the calendar of the latest day asked for, so the hot
+// path works out a day and a month once a day rather than per request.
+type calendars struct{ last atomic.Pointer[calendar] }
+
+func (cs *calendars) at(now time.Time) *calendar {
+	if c := cs.last.Load(); c != nil && c.holds(now) {
+		return c
+	}
+	c := calendarAt(now)
+	cs.last.Store(c)
+	return c
 }
 
 // period and resets are quota i's window number and end.
-func (c calendar) period(i int) int {
+func (c *calendar) period(i int) int {
 	if i == qDaily {
 		return c.day
 	}
 	return c.month
 }
 
-func (c calendar) resets(i int) time.Time {
+func (c *calendar) resets(i int) time.Time {
 	if i == qDaily {
 		return c.nextDay
 	}
@@ -81,7 +105,7 @@ func (c calendar) resets(i int) time.Time {
 }
 
 // uses reports the quotas of q that are on, from the counts used.
-func (c calendar) uses(q Quota, used [nQuotas]int64, out []QuotaUse) []QuotaUse {
+func (c *calendar) uses(q Quota, used [nQuotas]int64, out []QuotaUse) []QuotaUse {
 	for i, lim := range quotaLimits(q) {
 		if lim > 0 {
 			out = append(out, QuotaUse{Name: quotaNames[i], Limit: lim, Used: used[i],
@@ -125,94 +149,3 @@ func quotaKey(name string, i, period int) string {
 // quotaGrace is how long a quota counter outlives its window in Redis, so a
 // clock a little behind on one instance still finds the count.
 const quotaGrace = time.Hour
-
-// quotaCounter counts quotas in memory: without Redis, and while it is
-// unavailable. It is exact within the instance: check, the rate limit and
-// the count happen under one lock. Counters of ended windows are dropped
-// when the day changes.
-type quotaCounter struct {
-	mu     sync.Mutex
-	counts map[quotaSlot]int64
-	day    int // the latest day counted: windows before it are pruned
-}
-
-type quotaSlot struct {
-	name   string
-	i      int // qDaily, qMonthly or qBytes
-	period int
-}
-
-// read returns name's counts in c's windows; the caller holds mu.
-func (qc *quotaCounter) read(name string, q Quota, c calendar) [nQuotas]int64 {
-	var used [nQuotas]int64
-	for i, lim := range quotaLimits(q) {
-		if lim > 0 {
-			used[i] = qc.counts[quotaSlot{name, i, c.period(i)}]
-		}
-	}
-	return used
-}
-
-// take admits one request for name if its quotas and then its rate (take,
-// nil for none) leave room, and counts it against both. A refused request
-// counts against nothing. It returns the counts (after this request when
-// allowed), the refusing quota or -1, and the rate's decision.
-func (qc *quotaCounter) take(name string, q Quota, c calendar, take func(count bool) Decision) (used [nQuotas]int64, refused int, d Decision) {
-	qc.mu.Lock()
-	defer qc.mu.Unlock()
-	qc.prune(c)
-	used = qc.read(name, q, c)
-	if refused = exceeded(q, used); refused >= 0 {
-		if take != nil {
-			d = take(false)
-		}
-		return used, refused, d
-	}
-	if take != nil {
-		if d = take(true); !d.Allowed {
-			return used, -1, d
-		}
-	}
-	for i := range qBytes {
-		if quotaLimits(q)[i] > 0 {
-			used[i]++
-			qc.counts[quotaSlot{name, i, c.period(i)}] = used[i]
-		}
-	}
-	return used, -1, d
-}
-
-// addBytes counts n response bytes for name in month. It leaves pruning to
-// take, which every response's request went through first.
-func (qc *quotaCounter) addBytes(name string, month int, n int64) {
-	qc.mu.Lock()
-	if qc.counts == nil {
-		qc.counts = make(map[quotaSlot]int64)
-	}
-	qc.counts[quotaSlot{name, qBytes, month}] += n
-	qc.mu.Unlock()
-}
-
-// status reads name's counts without counting.
-func (qc *quotaCounter) status(name string, q Quota, c calendar) [nQuotas]int64 {
-	qc.mu.Lock()
-	defer qc.mu.Unlock()
-	return qc.read(name, q, c)
-}
-
-// prune drops the counters of windows other than c's when the day has
-// changed since the last count; the caller holds mu.
-func (qc *quotaCounter) prune(c calendar) {
-	if qc.counts == nil {
-		qc.counts = make(map[quotaSlot]int64)
-	}
-	if c.day <= qc.day { // a request that read the clock before midnight
-		return
-	}
-	qc.day = c.day
-	for s := range qc.counts {
-		if s.period != c.period(s.i) {
-			delete(qc.counts, s)
-		}
-	}
-}

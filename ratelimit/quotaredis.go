@@ -82,7 +82,7 @@ type quotaTake struct {
 // takeQuota runs quotaScript for one request of key name with rate l (off:
 // quotas only) and quotas q; unflushed are name's bytes this month not yet
 // flushed from this instance.
-func (c *RedisCounter) takeQuota(ctx context.Context, name string, l Limit, q Quota, unflushed int64, cal calendar, now time.Time) (quotaTake, error) {
+func (c *RedisCounter) takeQuota(ctx context.Context, name string, l Limit, q Quota, unflushed int64, cal *calendar, now time.Time) (quotaTake, error) {
 	var keyBuf [5]string
 	keys := keyBuf[:3]
 	for i := range nQuotas {
@@ -120,7 +120,7 @@ func (c *RedisCounter) takeQuota(ctx context.Context, name string, l Limit, q Qu
 
 // quotaStatus reads key name's quota counts in one round trip (MGET, all
 // keys under one hash tag).
-func (c *RedisCounter) quotaStatus(ctx context.Context, name string, cal calendar) ([nQuotas]int64, error) {
+func (c *RedisCounter) quotaStatus(ctx context.Context, name string, cal *calendar) ([nQuotas]int64, error) {
 	var keys [nQuotas]string
 	for i := range nQuotas {
 		keys[i] = quotaKey(name, i, cal.period(i))
@@ -166,7 +166,7 @@ func (s bytesSlot) expireAt() time.Time {
 // bytesFlushInterval bounds how late other instances see a response's bytes.
 const bytesFlushInterval = time.Second
 
-func (b *bytesBatch) add(name string, cal calendar, n int64) {
+func (b *bytesBatch) add(name string, cal *calendar, n int64) {
 	b.mu.Lock()
 	if b.pending == nil {
 		b.pending = make(map[bytesSlot]int64)

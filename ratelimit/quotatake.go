@@ -12,7 +12,7 @@ import (
 // unavailable, the in-memory counters do it per instance, by the rule
 // FailMode sets for the rate limits.
 func (l *Limiter) takeQuota(ctx context.Context, req Request, now time.Time) Result {
-	cal := calendarAt(now)
+	cal := l.calendars.at(now)
 	var t quotaTake
 	var err error
 	done := false
@@ -31,14 +31,14 @@ func (l *Limiter) takeQuota(ctx context.Context, req Request, now time.Time) Res
 		if l.counter != nil && l.failClosed {
 			return Result{Unavailable: true}
 		}
-		var take func(bool) Decision
+		var lc *localCounter
+		var rateKey string
 		if !req.KeyLimit.Off() {
-			lc, key := l.keyLocal.forWindow(req.KeyLimit.Window), "key:"+req.Key
-			take = func(count bool) Decision { return lc.decide(key, now, req.KeyLimit, count) }
+			lc, rateKey = l.keyLocal.forWindow(req.KeyLimit.Window), "key:"+req.Key
 		}
-		t.used, t.refused, t.d = l.quotas.take(req.Key, req.KeyQuota, cal, take)
+		t.used, t.refused, t.d = l.quotas.take(req.Key, req.KeyQuota, cal, lc, rateKey, req.KeyLimit, now)
 	}
-	res := Result{Counted: true, now: now, quota: req.KeyQuota, qUsed: t.used,
+	res := Result{Counted: true, now: now, cal: cal, quota: req.KeyQuota, qUsed: t.used,
 		policy: l.keyPolicies.get(req.KeyLimit, req.KeyQuota, cal)}
 	if !req.KeyLimit.Off() {
 		res.Decision, res.rates[0], res.labels[0], res.nRates = t.d, t.d, LimitKey, 1
@@ -65,7 +65,7 @@ func (l *Limiter) CountBytes(key string, q Quota, n int64, now time.Time) {
 	if q.MonthlyBytes <= 0 || n <= 0 {
 		return
 	}
-	cal := calendarAt(now)
+	cal := l.calendars.at(now)
 	if l.counter != nil && !l.degraded.Load() {
 		l.bytes.add(key, cal, n)
 		return
@@ -75,7 +75,7 @@ func (l *Limiter) CountBytes(key string, q Quota, n int64, now time.Time) {
 
 // unflushed is key's bytes this month that this instance counted and has
 // not flushed to Redis yet.
-func (l *Limiter) unflushed(key string, cal calendar) int64 {
+func (l *Limiter) unflushed(key string, cal *calendar) int64 {
 	if l.counter == nil {
 		return 0
 	}
@@ -93,7 +93,7 @@ func (l *Limiter) QuotaStatus(ctx context.Context, key string, q Quota, now time
 	if q.Off() {
 		return nil, nil
 	}
-	cal := calendarAt(now)
+	cal := l.calendars.at(now)
 	var used [nQuotas]int64
 	switch {
 	case l.counter != nil && !l.degraded.Load():
@@ -105,7 +105,7 @@ func (l *Limiter) QuotaStatus(ctx context.Context, key string, q Quota, now time
 	case l.counter != nil && l.failClosed:
 		return nil, errUnavailable
 	default:
-		used = l.quotas.status(key, q, cal)
+		used = l.quotas.status(key, cal)
 	}
 	return cal.uses(q, used, make([]QuotaUse, 0, nQuotas)), nil
 }

@@ -53,6 +53,7 @@ type Limiter struct {
 	origin, client *rule         // nil when that limit is off
 	keyLocal       localCounters // per-key counts without Redis or while it is down
 	quotas         quotaCounter  // per-key quotas without Redis or while it is down
+	calendars      calendars     // the UTC day and month quotas count in
 	keyPolicies    policies      // RateLimit-Policy per key rate and quotas
 	anonPolicies   [3]string     // RateLimit-Policy: client, origin, both
 	originKey      func(string) string

@@ -61,6 +61,7 @@ type Result struct {
 	qUsed  [nQuotas]int64
 	policy string
 	now    time.Time
+	cal    *calendar // with quotas
 }
 
 // Release gives back the request's places in flight (see Held.Release):
@@ -204,7 +205,7 @@ func (l *Limiter) takeKeyed(ctx context.Context, req Request, now time.Time) Res
 		return Result{Unavailable: true}
 	}
 	res := Result{Decision: ds[0], Counted: true, nRates: 1, now: now,
-		policy: l.keyPolicies.get(req.KeyLimit, Quota{}, calendar{})}
+		policy: l.keyPolicies.get(req.KeyLimit, Quota{}, nil)}
 	res.rates[0], res.labels[0] = ds[0], LimitKey
 	if !ds[0].Allowed {
 		res.RefusedBy = LimitKey
