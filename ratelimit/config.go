@@ -92,7 +92,7 @@ type Config struct {
 	// already set. Nil writes a plain-text 503.
 	OnUnavailable http.HandlerFunc
 	// OnRefused, if set, is told which limit refused a request (LimitOrigin,
-	// LimitClient or LimitKey) just before OnLimited runs: for metrics and the request
+	// LimitClient, LimitKey or LimitQuota) just before OnLimited runs: for metrics and the request
 	// log. It must be cheap and must not write the response.
 	OnRefused func(r *http.Request, limit string)
 

@@ -29,6 +29,8 @@ func WithKey(ctx context.Context, name string, limit Limit) context.Context {
 }
 
 // WithKeyQuota is WithKey with the key's quotas too (see Request.KeyQuota).
+// The middleware counts requests against them; response bytes count only
+// when the caller reports them with Limiter.CountBytes.
 func WithKeyQuota(ctx context.Context, name string, limit Limit, q Quota) context.Context {
 	return context.WithValue(ctx, keyedCtx{}, keyed{name: name, limit: limit, quota: q})
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,5 +81,43 @@ func TestQuotaFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"token", "-h"}, tokenEnv, nil, &out, io.Discard); err != nil ||
 		!strings.Contains(out.String(), "--monthly-bytes") || !strings.Contains(out.String(), "requests per UTC day") {
 		t.Errorf("token -h: %v\n%s", err, out.String())
+	}
+}
+
+// TestQuotaSharedAcrossInstances: a key added with `admin keys add --daily
+// 5` in Redis, used through two instances alternately, is served exactly
+// five times in total, then refused with 429 quota_exceeded by both; on a
+// single Redis and on a three-master Cluster, where the key's rate and
+// quota counters share one hash slot so one script call reaches them all.
+func TestQuotaSharedAcrossInstances(t *testing.T) {
+	for _, d := range redisDeployments()[:2] {
+		t.Run(d.name, func(t *testing.T) {
+			url := d.start(t)
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			defer upstream.Close()
+			env := map[string]string{"CORSBRIDGE_ALLOW_PRIVATE": "127.0.0.0/8", "REDIS_URL": url}
+			secret := admin(t, env, "keys", "add", "--name", "metered", "--rate", "100/1h", "--daily", "5")
+			insts := []*instance{start(t, env), start(t, env)}
+			waitReady(t, insts, "healthy")
+			served, refused := 0, 0
+			var last [2]string
+			// A key not loaded yet is 403 key_forbidden and counts against
+			// nothing; the loop is bounded.
+			for i := 0; i < 40 && refused < 4; i++ {
+				status, code := call(t, insts[i%2].base, upstream.URL+"/", "https://app.example", secret)
+				switch {
+				case status == 200:
+					served++
+				case status == 429 && code == "quota_exceeded":
+					refused++
+				case code != "key_forbidden":
+					t.Fatalf("request %d: %d %q", i+1, status, code)
+				}
+				last[i%2] = code
+			}
+			if served != 5 || last != [2]string{"quota_exceeded", "quota_exceeded"} {
+				t.Errorf("two instances, daily 5: %d served, last answers %q; want exactly 5, then quota_exceeded from both", served, last)
+			}
+		})
 	}
 }
