@@ -145,7 +145,13 @@ func (s *Server) logLine(r *http.Request, info *record, status int, bytesOut int
 	if info.upstream.ClientGone {
 		attrs = append(attrs, slog.Bool("client_gone", true))
 	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	// A record without a caller's PC, handed to the handler as LogAttrs
+	// would: LogAttrs looks the caller up with runtime.Callers on every
+	// line, 1.6 % of a cache hit's CPU, for a source no handler here
+	// prints (none sets AddSource, and it would always name this line).
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = s.logger.Handler().Handle(r.Context(), rec)
 }
 
 // countingBody counts the request body bytes the proxy reads. It lives
