@@ -21,6 +21,7 @@ type sample struct {
 	RSSPeak    int64         // peak RSS after every run
 	CPUPerReq  time.Duration // the proxy's CPU time (all its processes) per request of the -c64 run
 	Misses     int64         // cache hits scenario: requests of the -c64 run that reached the upstream
+	RedisErrs  int64         // corsbridge-cache-redis: the cache's failed Redis calls during the -c64 run
 	Err        error
 }
 
@@ -64,6 +65,9 @@ func (s sample) warnings() string {
 	// A cache-hit run that mostly reached the upstream measured misses.
 	if s.Misses > 0 && s.Misses*100 > s.Load.Completed {
 		w = append(w, fmt.Sprintf("%d of %d requests reached the upstream, not cache hits", s.Misses, s.Load.Completed))
+		if s.RedisErrs > 0 {
+			w = append(w, fmt.Sprintf("%d Redis calls failed or timed out (the cache's Redis tier steps aside for 1 s after each)", s.RedisErrs))
+		}
 	}
 	if len(w) == 0 {
 		return ""
@@ -109,10 +113,15 @@ func (l *lab) measure(ctx context.Context, target string) (s sample) {
 	}
 	_, scenario := splitTarget(target)
 	countMisses := scenario == cacheSuffix && in.proc != nil
-	var before int64
+	var before, redisBefore int64
 	if countMisses {
 		if before, err = l.cacheableCount(ctx); err != nil {
 			return sample{Err: err}
+		}
+		if in.metrics != "" {
+			if redisBefore, err = scrape(ctx, in.metrics, redisErrorsMetric); err != nil {
+				return sample{Err: err}
+			}
 		}
 	}
 	if s.Load, err = runWrk(ctx, cfg.Pin.Load, cfg.Threads, cfg.Connections, cfg.Duration, l.url(in, in.path)); err != nil {
@@ -127,6 +136,13 @@ func (l *lab) measure(ctx context.Context, target string) (s sample) {
 			return sample{Err: err}
 		}
 		s.Misses = after - before
+		if in.metrics != "" {
+			redisAfter, err := scrape(ctx, in.metrics, redisErrorsMetric)
+			if err != nil {
+				return sample{Err: err}
+			}
+			s.RedisErrs = redisAfter - redisBefore
+		}
 	}
 	s.RSSPeak = rss()
 	return s

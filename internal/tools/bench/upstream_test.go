@@ -60,3 +60,39 @@ func TestWarningsFlagCacheMisses(t *testing.T) {
 		}
 	}
 }
+
+// A flagged run of corsbridge-cache-redis says how many Redis calls failed:
+// each turns the tier off for a second, so its misses are explained.
+func TestWarningsNameRedisErrors(t *testing.T) {
+	s := sample{Load: wrkResult{Completed: 10000}, Misses: 5000, RedisErrs: 3}
+	if w := s.warnings(); !strings.Contains(w, "5000 of 10000 requests reached the upstream") || !strings.Contains(w, "3 Redis calls failed") {
+		t.Errorf("warnings %q", w)
+	}
+	s = sample{Load: wrkResult{Completed: 10000}, Misses: 10, RedisErrs: 3}
+	if w := s.warnings(); w != "" {
+		t.Errorf("a run of hits is flagged: %q", w)
+	}
+}
+
+func TestMetricValue(t *testing.T) {
+	const text = `# HELP corsbridge_cache_redis_errors_total Failed or timed-out Redis calls of the cache, each a miss.
+# TYPE corsbridge_cache_redis_errors_total counter
+corsbridge_cache_redis_errors_total 17
+corsbridge_cache_hits_total{tier="redis"} 5
+corsbridge_cache_redis_errors_total_other 3
+`
+	tests := []struct {
+		name string
+		want float64
+		ok   bool
+	}{
+		{redisErrorsMetric, 17, true},
+		{"corsbridge_cache_hits_total", 0, false},
+		{"corsbridge_cache_misses_total", 0, false},
+	}
+	for _, tt := range tests {
+		if got, ok := metricValue(text, tt.name); got != tt.want || ok != tt.ok {
+			t.Errorf("metricValue(%s) = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
