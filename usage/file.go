@@ -32,7 +32,7 @@ func (s *fileStore) backend() string { return "file" }
 
 // fileData is the file's form.
 type fileData struct {
-	Days map[string]map[string]*Counts `json:"days"`
+	Days map[string]map[string]*Counts `json:"days"` // by day, YYYYMMDD, then by name
 }
 
 // maxFileSize bounds what a reader takes in: a year of a few hundred
@@ -53,7 +53,8 @@ func parseFile(raw []byte) (tally, error) {
 	}
 	t := tally{}
 	for day, names := range d.Days {
-		if p, err := time.Parse(dayFormat, day); err != nil || p.Format(dayFormat) != day {
+		when, ok := parseDate(day)
+		if !ok {
 			return nil, fmt.Errorf("day %q is not a date written YYYYMMDD", day)
 		}
 		for name, c := range names {
@@ -68,7 +69,7 @@ func parseFile(raw []byte) (tally, error) {
 					return nil, fmt.Errorf("day %s, %s: a refusal without a code or a negative count", day, name)
 				}
 			}
-			t.add(entry{name, day}, *c)
+			t.add(entry{name, when}, *c)
 		}
 	}
 	return t, nil
@@ -77,10 +78,11 @@ func parseFile(raw []byte) (tally, error) {
 func formatFile(t tally) ([]byte, error) {
 	d := fileData{Days: map[string]map[string]*Counts{}}
 	for e, c := range t {
-		if d.Days[e.day] == nil {
-			d.Days[e.day] = map[string]*Counts{}
+		day := e.day.String()
+		if d.Days[day] == nil {
+			d.Days[day] = map[string]*Counts{}
 		}
-		d.Days[e.day][e.name] = c
+		d.Days[day][e.name] = c
 	}
 	raw, err := json.MarshalIndent(d, "", " ")
 	return append(raw, '\n'), err
@@ -118,7 +120,7 @@ func (s *fileStore) add(_ context.Context, t tally, now time.Time) (tally, error
 	for e, c := range t {
 		all.add(e, *c)
 	}
-	oldest := dayOf(now.Add(-Retention))
+	oldest := dateOf(now.Add(-Retention))
 	for e := range all {
 		if e.day < oldest {
 			delete(all, e)
@@ -131,7 +133,7 @@ func (s *fileStore) add(_ context.Context, t tally, now time.Time) (tally, error
 	return nil, writeAtomic(s.path, raw)
 }
 
-func (s *fileStore) read(_ context.Context, names, days []string) (tally, error) {
+func (s *fileStore) read(_ context.Context, names []string, days []date) (tally, error) {
 	all, err := s.load()
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ type memStore struct {
 func (m *memStore) backend() string { return "memory" }
 
 func (m *memStore) add(_ context.Context, t tally, now time.Time) (tally, error) {
-	oldest := dayOf(now.Add(-Retention))
+	oldest := dateOf(now.Add(-Retention))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for e, c := range t {
@@ -31,14 +31,14 @@ func (m *memStore) add(_ context.Context, t tally, now time.Time) (tally, error)
 	return nil, nil
 }
 
-func (m *memStore) read(_ context.Context, names, days []string) (tally, error) {
+func (m *memStore) read(_ context.Context, names []string, days []date) (tally, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return pick(m.t, names, days), nil
 }
 
 // pick copies the entries of t on days for names (nil: every name).
-func pick(t tally, names, days []string) tally {
+func pick(t tally, names []string, days []date) tally {
 	out := tally{}
 	for e, c := range t {
 		if slices.Contains(days, e.day) && (names == nil || slices.Contains(names, e.name)) {

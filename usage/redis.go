@@ -25,9 +25,9 @@ const (
 	redisNamesPart = "names:"
 )
 
-func redisKey(name, day string) string { return redisPrefix + "{" + name + "}:" + day }
-func redisNamesKey(day string) string  { return redisPrefix + redisNamesPart + day }
-func (s *redisStore) backend() string  { return "redis" }
+func redisKey(name string, day date) string { return redisPrefix + "{" + name + "}:" + day.String() }
+func redisNamesKey(day date) string         { return redisPrefix + redisNamesPart + day.String() }
+func (s *redisStore) backend() string       { return "redis" }
 
 // redisStore keeps the figures in the Redis the instances share, so they
 // sum across instances.
@@ -89,7 +89,7 @@ func (s *redisStore) add(ctx context.Context, t tally, _ time.Time) (tally, erro
 	return failed, err
 }
 
-func (s *redisStore) read(ctx context.Context, names, days []string) (tally, error) {
+func (s *redisStore) read(ctx context.Context, names []string, days []date) (tally, error) {
 	if names == nil {
 		var err error
 		if names, err = s.names(ctx, days); err != nil {
@@ -119,7 +119,7 @@ func (s *redisStore) read(ctx context.Context, names, days []string) (tally, err
 }
 
 // names is the union of the days' name sets.
-func (s *redisStore) names(ctx context.Context, days []string) ([]string, error) {
+func (s *redisStore) names(ctx context.Context, days []date) ([]string, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, len(days))
 	for i, d := range days {

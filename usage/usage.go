@@ -73,15 +73,38 @@ type Day struct {
 // dayFormat names a day in storage: in Redis keys and the usage file.
 const dayFormat = "20060102"
 
-func dayOf(t time.Time) string { return t.UTC().Format(dayFormat) }
+// date is a UTC day as the number yyyymmdd, its name in storage: ordered,
+// and computed on the request path without an allocation.
+type date int32
+
+func dateOf(t time.Time) date {
+	y, m, d := t.UTC().Date()
+	return date(y*10000 + int(m)*100 + d)
+}
+
+// String is the day as YYYYMMDD, four digits of year included.
+func (d date) String() string { return d.time().Format(dayFormat) }
+
+func (d date) time() time.Time {
+	return time.Date(int(d)/10000, time.Month(int(d)/100%100), int(d)%100, 0, 0, 0, 0, time.UTC)
+}
+
+// parseDate reads a day written YYYYMMDD, and only a real one.
+func parseDate(s string) (date, bool) {
+	t, err := time.Parse(dayFormat, s)
+	if err != nil || t.Format(dayFormat) != s {
+		return 0, false
+	}
+	return dateOf(t), true
+}
 
 // dayRange lists the days from first to last (UTC), inclusive, oldest first.
-func dayRange(first, last time.Time) []string {
+func dayRange(first, last time.Time) []date {
 	d := midnight(first)
 	end := midnight(last)
-	var days []string
+	var days []date
 	for !d.After(end) {
-		days = append(days, d.Format(dayFormat))
+		days = append(days, dateOf(d))
 		d = d.AddDate(0, 0, 1)
 	}
 	return days
@@ -93,7 +116,10 @@ func midnight(t time.Time) time.Time {
 }
 
 // entry is one name on one day: the unit of the tally and of every store.
-type entry struct{ name, day string }
+type entry struct {
+	name string
+	day  date
+}
 
 // tally is figures by entry.
 type tally map[entry]*Counts
@@ -114,7 +140,7 @@ func (t tally) add(e entry, c Counts) {
 // figures of the given names (nil: every name) on the given days.
 type store interface {
 	add(ctx context.Context, t tally, now time.Time) (failed tally, err error)
-	read(ctx context.Context, names []string, days []string) (tally, error)
+	read(ctx context.Context, names []string, days []date) (tally, error)
 	backend() string
 }
 
@@ -195,7 +221,7 @@ func (l *Ledger) Backend() string { return l.store.backend() }
 // its client and, when it was refused, the error code ("" when it was not).
 // It only takes a lock and adds to a map.
 func (l *Ledger) Record(name string, at time.Time, bytes int64, code string) {
-	e := entry{name, dayOf(at)}
+	e := entry{name, dateOf(at)}
 	l.mu.Lock()
 	c := l.pend[e]
 	if c == nil {
@@ -298,7 +324,7 @@ func (l *Ledger) Range(ctx context.Context, name string, first, last time.Time) 
 	}
 	out := make([]Day, 0, len(days))
 	for _, d := range days {
-		day := Day{Date: parseDay(d)}
+		day := Day{Date: d.time()}
 		if c := t[entry{name, d}]; c != nil {
 			day.Counts = *c
 		}
@@ -317,7 +343,7 @@ func (l *Ledger) All(ctx context.Context, first, last time.Time) (map[string][]D
 	}
 	out := map[string][]Day{}
 	for e, c := range t {
-		out[e.name] = append(out[e.name], Day{Date: parseDay(e.day), Counts: *c})
+		out[e.name] = append(out[e.name], Day{Date: e.day.time(), Counts: *c})
 	}
 	for name := range maps.Keys(out) {
 		slices.SortFunc(out[name], func(a, b Day) int { return a.Date.Compare(b.Date) })
@@ -327,14 +353,14 @@ func (l *Ledger) All(ctx context.Context, first, last time.Time) (map[string][]D
 
 // read is the store's figures plus the pending tally, under flushM so that
 // a tally being flushed is counted exactly once.
-func (l *Ledger) read(ctx context.Context, names, days []string) (tally, error) {
+func (l *Ledger) read(ctx context.Context, names []string, days []date) (tally, error) {
 	l.flushM.RLock()
 	defer l.flushM.RUnlock()
 	t, err := l.store.read(ctx, names, days)
 	if err != nil {
 		return nil, err
 	}
-	wantDay := make(map[string]bool, len(days))
+	wantDay := make(map[date]bool, len(days))
 	for _, d := range days {
 		wantDay[d] = true
 	}
@@ -346,9 +372,4 @@ func (l *Ledger) read(ctx context.Context, names, days []string) (tally, error) 
 		}
 	}
 	return t, nil
-}
-
-func parseDay(d string) time.Time {
-	t, _ := time.Parse(dayFormat, d)
-	return t
 }

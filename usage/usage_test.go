@@ -236,7 +236,7 @@ func TestFailedFlushIsKept(t *testing.T) {
 	if err := l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := rdb.HGetAll(context.Background(), redisKey(name, "20261202")).Result()
+	h, err := rdb.HGetAll(context.Background(), redisKey(name, 20261202)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,17 +289,17 @@ func TestUsageFile(t *testing.T) {
 func TestRetention(t *testing.T) {
 	s := &fileStore{path: filepath.Join(t.TempDir(), "u.json")}
 	old := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	if _, err := s.add(context.Background(), tally{{"a", dayOf(old)}: {Requests: 1}}, old); err != nil {
+	if _, err := s.add(context.Background(), tally{{"a", dateOf(old)}: {Requests: 1}}, old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.add(context.Background(), tally{{"a", "20261202"}: {Requests: 1}}, day2); err != nil {
+	if _, err := s.add(context.Background(), tally{{"a", 20261202}: {Requests: 1}}, day2); err != nil {
 		t.Fatal(err)
 	}
 	all, err := s.load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 1 || all[entry{"a", "20261202"}] == nil {
+	if len(all) != 1 || all[entry{"a", 20261202}] == nil {
 		t.Errorf("after a flush 700 days later: %v", all)
 	}
 }
