@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"runtime"
+
 	"github.com/corsbridge/corsbridge/allowlist"
 
 	"context"
@@ -119,7 +121,8 @@ func BenchmarkMiddleware(b *testing.B) {
 }
 
 // BenchmarkMiddlewareParallel shows the in-memory path scales across cores:
-// no process-wide lock, unlike httprate's RateLimiter.
+// no process-wide lock, unlike httprate's RateLimiter; and how many Redis
+// round trips 64 requests in flight share.
 func BenchmarkMiddlewareParallel(b *testing.B) {
 	huge := Limit{Requests: MaxRequests, Window: time.Hour}
 	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -146,6 +149,23 @@ func BenchmarkMiddlewareParallel(b *testing.B) {
 	})
 	b.Run("httprate-local", func(b *testing.B) {
 		runParallel(b, httprateLimiters(noop))
+	})
+	// 64 requests at a time, as the proxy under bench's -c64 load: script
+	// calls made while another is on the wire share a pipeline.
+	b.Run("redis-lua-64", func(b *testing.B) {
+		l, err := New(context.Background(), Config{Origin: huge, Client: huge, OriginKey: allowlist.OriginKey, RedisURL: sharedRedisURL})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		hook := &roundTrips{}
+		l.rdb.AddHook(hook)
+		b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+		runParallel(b, l.Middleware(noop))
+		b.ReportMetric(float64(hook.n.Load())/float64(b.N), "roundtrips/op")
+		if l.Status() != StatusHealthy {
+			b.Fatalf("fell back during the benchmark: %s", l.Status())
+		}
 	})
 }
 
