@@ -51,13 +51,20 @@ type usagePeriod struct {
 // query) and must be genuine and unexpired; its origin scope applies when
 // the request carries an Origin, so a page on another origin cannot read
 // it, and its target scope does not (there is no target). Reading does not
-// count as a request: not in the limits, not in the usage.
+// count as the credential's request: not against its rate or quotas, not in
+// its usage. It counts as one of its address's (see takeClientLimit).
 func (s *Server) handleUsage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := recordFrom(r)
 		grant, err := s.access.Inspect(requestKey(r), rec.origin, r.Referer(), rec.start)
 		if err != nil {
 			s.refuse(w, r, err)
+			return
+		}
+		limits := s.takeClientLimit(w, r)
+		defer limits.Release()
+		if !limits.Allowed() {
+			s.refuse(w, r, limitRefusal{limits})
 			return
 		}
 		answer := usageAnswer{Name: grant.Name, Rate: grant.Limit.String(), Quotas: []usageQuota{}}
@@ -95,6 +102,26 @@ func (s *Server) handleUsage() http.Handler {
 			_, _ = w.Write(body)
 		}
 	})
+}
+
+// takeClientLimit bounds usage reads per address. A read costs up to two
+// store round trips, and demo tokens sit in plain sight in page sources, so
+// without a bound anyone could make an instance hammer its Redis. The bound
+// is the one the proxy puts on a keyless request's address: the client limit
+// and the client cap in flight. It is taken with a Request that has only
+// Client set: with no Key the credential's own rate and quotas are not
+// counted (reading them must not use them up), and with no Origin the origin
+// limit and cap are not either (a page on a busy site may still read its
+// figures). With the client limit off nothing is counted and the read is
+// admitted, as before; the headers are set as on a proxy request.
+func (s *Server) takeClientLimit(w http.ResponseWriter, r *http.Request) ratelimit.Result {
+	if s.limiter == nil {
+		return ratelimit.Result{}
+	}
+	req := ratelimit.Request{Client: ratelimit.ClientIP(r, s.cfg.TrustedProxyHeader)}
+	res := s.limiter.Take(r.Context(), req, time.Now())
+	res.SetHeaders(w.Header())
+	return res
 }
 
 // usagePeriods reads this month's days, today included, in one read.
