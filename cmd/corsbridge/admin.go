@@ -53,7 +53,7 @@ const adminTimeout = 10 * time.Second
 
 // runAdmin is `corsbridge admin`.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("corsbridge admin", adminUsage, stdout)
+	fs := newSubcommand("corsbridge admin", adminUsage, stdout)
 	redisURL := fs.String("redis-url", getenv("REDIS_URL"), "Redis holding keys and blocks (default $REDIS_URL)")
 	keysFile := fs.String("keys-file", getenv("CORSBRIDGE_KEYS_FILE"), "keys file, used instead of Redis when set (default $CORSBRIDGE_KEYS_FILE)")
 	// Command flags, accepted anywhere on the line.
@@ -71,12 +71,12 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	query := fs.String("query", "", "secrets set: send the secret as this query parameter")
 	all := fs.Bool("all", false, "cache purge: every cached response")
 	days := fs.Int("days", defaultUsageDays, "usage: how many days, today (UTC) included")
-	cmd, err := parseInterleaved(fs, args)
+	cmd, err := fs.parse(args)
 	if err != nil {
-		return helpOrUsage(fs, err)
+		return err
 	}
 	if len(cmd) == 0 {
-		fs.Usage()
+		fs.printUsage()
 		return &usageError{errors.New("admin: a command is required")}
 	}
 	if cmd[0] == "cache" {

@@ -80,6 +80,15 @@ func (e *usageError) Unwrap() error { return e.err }
 // errHelp: --help or --version was asked for and printed; exit 0.
 var errHelp = errors.New("help requested")
 
+// helped is err, but nil for errHelp: what was asked for is printed, and
+// the command succeeded.
+func helped(err error) error {
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
 // setting is one configuration knob: a flag, its environment variable, any
 // older names it also answers to, and how it lands in Config. --help and the
 // README table are both checked against this one list.

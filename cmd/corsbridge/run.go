@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,19 +33,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 {
 		switch args[0] {
 		case "healthcheck":
-			return healthcheck(ctx, args[1:], getenv, stdout)
+			return helped(healthcheck(ctx, args[1:], getenv, stdout))
 		case "token":
-			return runToken(args[1:], getenv, stdout, stderr)
+			return helped(runToken(args[1:], getenv, stdout, stderr))
 		case "admin":
-			return runAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
+			return helped(runAdmin(ctx, args[1:], getenv, stdin, stdout, stderr))
 		}
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
-	if errors.Is(err, errHelp) {
-		return nil
-	}
 	if err != nil {
-		return err
+		return helped(err)
 	}
 	cfg.Server.Version = versionString()
 	logOut := newLogWriter(stderr)

@@ -40,26 +40,47 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// newFlagSet is a subcommand's flag set: errors are returned, not printed,
-// and -h prints usage to w.
-func newFlagSet(name, usage string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		io.WriteString(w, usage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+// subcommand is a subcommand's flag set with its usage text and where -h
+// prints it.
+type subcommand struct {
+	*flag.FlagSet
+	usage string
+	w     io.Writer
 }
 
-// helpOrUsage prints the usage for -h and returns nil (exit 0); other flag
-// errors are usage errors (exit 2).
-func helpOrUsage(fs *flag.FlagSet, err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-		return nil
+// newSubcommand builds a subcommand's flag set that prints nothing itself.
+// The flag package calls fs.Usage on -h and on every parse error before it
+// returns the error; a Usage that printed would show the usage there and
+// again after -h was handled, and on a mistyped flag would put the usage on
+// standard output. So parse errors are only returned, for main to print once
+// as it does for the server's own flags, and -h prints the usage once, from
+// parse.
+func newSubcommand(name, usage string, w io.Writer) *subcommand {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &subcommand{FlagSet: fs, usage: usage, w: w}
+}
+
+// printUsage writes the usage text and every flag with its default to w.
+func (c *subcommand) printUsage() {
+	io.WriteString(c.w, c.usage)
+	c.SetOutput(c.w)
+	c.PrintDefaults()
+	c.SetOutput(io.Discard)
+}
+
+// parse parses args, flags anywhere among them (see parseInterleaved), and
+// returns the positional arguments. -h prints the usage and returns
+// errHelp (exit 0); other flag errors are usage errors (exit 2).
+func (c *subcommand) parse(args []string) ([]string, error) {
+	positional, err := parseInterleaved(c.FlagSet, args)
+	switch {
+	case err == nil:
+		return positional, nil
+	case errors.Is(err, flag.ErrHelp):
+		c.printUsage()
+		return nil, errHelp
 	}
-	return &usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+	return nil, &usageError{fmt.Errorf("%s: %w", c.Name(), err)}
 }

@@ -24,7 +24,7 @@ Pages send it as X-Corsbridge-Key or as the corsbridge_key query parameter.
 
 // runToken is `corsbridge token`.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("corsbridge token", tokenUsage, stdout)
+	fs := newSubcommand("corsbridge token", tokenUsage, stdout)
 	var origins, targets listFlag
 	fs.Var(&origins, "origin", "origin the token works from (https://demo.example, https://*.demo.example); repeatable")
 	fs.Var(&targets, "target", "target pattern it works for (api.example.com/v1/*, *.example.com); repeatable")
@@ -35,9 +35,9 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	daily := fs.Int64("daily", 0, "requests per UTC day; 0: no quota")
 	monthly := fs.Int64("monthly", 0, "requests per UTC calendar month; 0: no quota")
 	monthlyBytes := fs.String("monthly-bytes", "", "response body bytes per UTC calendar month (500MiB, 2GiB); empty: no quota")
-	positional, err := parseInterleaved(fs, args)
+	positional, err := fs.parse(args)
 	if err != nil {
-		return helpOrUsage(fs, err)
+		return err
 	}
 	if len(positional) > 0 {
 		return &usageError{fmt.Errorf("token: unexpected argument %q", positional[0])}
