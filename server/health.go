@@ -32,13 +32,25 @@ func (s *Server) handleReadyz() http.Handler {
 		keys := s.access.Status()
 		// The cache never makes an instance unready: without Redis it
 		// steps aside (misses), nothing fails.
-		body := `","rate_limit":"` + limits + `","access":"` + keys + `","cache":"` + s.cacheState() + `"` + s.tlsFields() + `}`
+		body := `","rate_limit":"` + limits + `","access":"` + keys + `","cache":"` + s.cacheState() +
+			`","usage":"` + s.usageBackend() + `"` + s.tlsFields() + `}`
 		if s.draining.Load() {
 			writeJSON(w, http.StatusServiceUnavailable, `{"status":"draining`+body)
 			return
 		}
 		writeJSON(w, http.StatusOK, `{"status":"ready`+body)
 	})
+}
+
+// usageBackend is where the usage ledger keeps its figures: "redis",
+// "file" or "memory"; "off" when none is recorded (a Server built without a
+// ledger; the binary always has one). An operator who expects figures
+// shared by every instance sees at a glance that an instance keeps its own.
+func (s *Server) usageBackend() string {
+	if s.usage == nil {
+		return "off"
+	}
+	return s.usage.Backend()
 }
 
 // tlsFields is `,"tls":mode,"tls_expires":RFC 3339` when the instance

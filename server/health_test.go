@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/corsbridge/corsbridge/access"
+	"github.com/corsbridge/corsbridge/internal/redistest"
+	"github.com/corsbridge/corsbridge/usage"
 )
 
 // Health, readiness and metrics answer however busy the limits are, and
@@ -56,6 +58,7 @@ type readiness struct {
 	Status    string `json:"status"`
 	RateLimit string `json:"rate_limit"`
 	Access    string `json:"access"`
+	Usage     string `json:"usage"`
 }
 
 func readyz(t *testing.T, p *proxyFixture) (int, readiness) {
@@ -66,6 +69,38 @@ func readyz(t *testing.T, p *proxyFixture) (int, readiness) {
 		t.Fatalf("readyz body %q: %v", body, err)
 	}
 	return res.StatusCode, got
+}
+
+// TestReadyzReportsUsageStore: /readyz says where usage is kept, ready
+// and draining alike.
+func TestReadyzReportsUsageStore(t *testing.T) {
+	srv := redistest.Dedicated(t)
+	tests := []struct {
+		name string
+		cfg  *usage.Config // nil: no ledger
+		want string
+	}{
+		{"no ledger", nil, "off"},
+		{"memory", &usage.Config{}, "memory"},
+		{"file", &usage.Config{File: filepath.Join(t.TempDir(), "keys.json.usage.json")}, "file"},
+		{"redis", &usage.Config{Redis: redisClient(t, srv.URL())}, "redis"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var deps []func(*Deps)
+			if tt.cfg != nil {
+				deps = append(deps, withUsage(newLedger(t, *tt.cfg)))
+			}
+			p := newProxy(t, deps...)
+			if status, got := readyz(t, p); status != 200 || got.Status != "ready" || got.Usage != tt.want {
+				t.Errorf("readyz: %d %+v, want ready, usage %s", status, got, tt.want)
+			}
+			p.Server.Drain()
+			if status, got := readyz(t, p); status != 503 || got.Status != "draining" || got.Usage != tt.want {
+				t.Errorf("readyz while draining: %d %+v, want draining, usage %s", status, got, tt.want)
+			}
+		})
+	}
 }
 
 func TestReadyzReportsAccessStore(t *testing.T) {

@@ -16,11 +16,11 @@ func TestReadyzAndMetricReportTLS(t *testing.T) {
 		wantMetric float64 // -1: no such metric
 	}{
 		{"TLS elsewhere", nil,
-			`{"status":"ready","rate_limit":"not_configured","access":"not_configured","cache":"off"}`, -1},
+			`{"status":"ready","rate_limit":"not_configured","access":"not_configured","cache":"off","usage":"off"}`, -1},
 		{"ACME before the first certificate", func() (string, time.Time) { return "acme", time.Time{} },
-			`{"status":"ready","rate_limit":"not_configured","access":"not_configured","cache":"off","tls":"acme"}`, 0},
+			`{"status":"ready","rate_limit":"not_configured","access":"not_configured","cache":"off","usage":"off","tls":"acme"}`, 0},
 		{"files", func() (string, time.Time) { return "files", expiry },
-			`{"status":"ready","rate_limit":"not_configured","access":"not_configured","cache":"off","tls":"files","tls_expires":"2027-03-01T12:00:00Z"}`,
+			`{"status":"ready","rate_limit":"not_configured","access":"not_configured","cache":"off","usage":"off","tls":"files","tls_expires":"2027-03-01T12:00:00Z"}`,
 			float64(expiry.Unix())},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -146,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		metricsSrv = newMetricsServer(srv.MetricsHandler(), cfg.Pprof, logger)
 		go func() { metricsErr <- metricsSrv.Serve(metricsLn) }()
 	}
-	startAttrs := append(door.startAttrs(), "version", cfg.Server.Version)
+	startAttrs := append(door.startAttrs(), "version", cfg.Server.Version, "usage", ledger.Backend())
 	if metricsLn != nil {
 		startAttrs = append(startAttrs, "metrics_addr", metricsLn.Addr().String())
 	}

@@ -106,3 +106,37 @@ func TestAdminUsageRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageStoreShown: the start-up line and /readyz say where usage is
+// kept: Redis whenever there is one, else beside the keys file, else
+// memory.
+func TestUsageStoreShown(t *testing.T) {
+	tests := []struct {
+		name string
+		env  func(t *testing.T) map[string]string
+		want string
+	}{
+		{"neither", func(*testing.T) map[string]string { return nil }, "memory"},
+		{"keys file", func(t *testing.T) map[string]string {
+			return map[string]string{"CORSBRIDGE_KEYS_FILE": filepath.Join(t.TempDir(), "keys.json")}
+		}, "file"},
+		{"redis and a keys file", func(t *testing.T) map[string]string {
+			return map[string]string{"REDIS_URL": redistest.Dedicated(t).URL(), "CORSBRIDGE_KEYS_FILE": filepath.Join(t.TempDir(), "keys.json")}
+		}, "redis"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := tc.env(t)
+			if env["CORSBRIDGE_KEYS_FILE"] != "" {
+				admin(t, map[string]string{"CORSBRIDGE_KEYS_FILE": env["CORSBRIDGE_KEYS_FILE"]}, "keys", "add", "--name", "team")
+			}
+			inst := start(t, env)
+			if got := startLine(t, inst)["usage"]; got != tc.want {
+				t.Errorf("start-up line: usage %v, want %q", got, tc.want)
+			}
+			if status, body := getBody(t, inst.base+"/readyz"); status != 200 || !strings.Contains(body, `"usage":"`+tc.want+`"`) {
+				t.Errorf("readyz: %d %s, want usage %q", status, body, tc.want)
+			}
+		})
+	}
+}
