@@ -193,5 +193,16 @@ func (c *Cache) markPass(key, reason string) {
 	if reason == reasonTooLarge {
 		return
 	}
-	c.mem.set(key, &entry{pass: true, header: http.Header{}}, passTTL)
+	mark := &entry{pass: true, header: http.Header{}}
+	mark.fresh.responseTime = c.now()
+	c.mem.set(key, mark, passTTL)
 }
+
+// passRenewAfter is the age from which a pass mark is set again by a
+// request that found it. A URL that is never storable (most API answers
+// are no-store) would otherwise write a new mark to the memory tier on
+// every request: an allocation and an otter write each time, 2 % of the
+// proxy's CPU under load (docs/performance.md, issue 17, second session).
+// Renewing at half the mark's life keeps it from ever lapsing under steady
+// traffic.
+const passRenewAfter = passTTL / 2

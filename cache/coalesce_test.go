@@ -197,3 +197,49 @@ func TestNotStorableSkipsCoalescing(t *testing.T) {
 	cc.Store("max-age=60")
 	runSteps(t, proxy.URL, up, "/p", []step{{outcome: "miss", cacheSt: "corsbridge; fwd=uri-miss; stored", upstream: 12}, {outcome: "hit", upstream: 12}})
 }
+
+// TestPassMarkRenewedAtHalfLife: a URL whose answers are never storable
+// sets its pass mark once, not on every request (each set is an allocation
+// and a write to the memory tier), and sets it again once it is older than
+// passRenewAfter, so under steady traffic it never lapses.
+func TestPassMarkRenewedAtHalfLife(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Unix(1_800_000_000, 0).UnixNano())
+	c := newCache(t, DefaultConfig(), Options{Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "body")
+	})
+	proxy := newProxy(t, c, up.URL)
+	mark := func() *entry {
+		t.Helper()
+		var found *entry
+		for _, v := range c.mem.c.All() {
+			if v.e.pass {
+				found = v.e
+			}
+		}
+		if found == nil {
+			t.Fatal("no pass mark in memory")
+		}
+		return found
+	}
+	get := func() {
+		t.Helper()
+		if b := getAll(t, proxy.URL+"/p", 1); b[0] != "body" {
+			t.Fatalf("body %q", b[0])
+		}
+	}
+	get()
+	first := mark()
+	clock.Add(int64(passRenewAfter - time.Second))
+	get()
+	if mark() != first {
+		t.Fatal("a young pass mark was set again")
+	}
+	clock.Add(int64(2 * time.Second))
+	get()
+	if renewed := mark(); renewed == first || !renewed.fresh.responseTime.Equal(time.Unix(0, clock.Load())) {
+		t.Fatal("a pass mark past passRenewAfter was not set again")
+	}
+}

@@ -52,6 +52,7 @@ func (c *Cache) Lookup(ctx context.Context, r Request) *Txn {
 		if fwd == fwdPass {
 			// Not storable a moment ago: fetch alone, not coalesced.
 			t.mode, t.fwd = modeStore, "uri-miss"
+			t.passMarked = c.now().Sub(e.fresh.responseTime) < passRenewAfter
 			if t.head {
 				t.mode = modeForward
 			}
@@ -116,14 +117,15 @@ func (t *Txn) lead(f *flight, e *entry, key, fwd string) *Txn {
 }
 
 // find returns the entry for a request, following a Vary index to the
-// variant the request selects; fwd is the RFC 9211 reason when none.
+// variant the request selects; fwd is the RFC 9211 reason when none. For a
+// pass mark it returns the mark itself with fwd fwdPass.
 func (c *Cache) find(ctx context.Context, variant string, h http.Header) (e *entry, key, tier, fwd string) {
 	e, tier = c.get(ctx, variant)
 	if e == nil {
 		return nil, "", "", "uri-miss"
 	}
 	if e.pass {
-		return nil, "", "", fwdPass
+		return e, "", "", fwdPass
 	}
 	if !e.index {
 		return e, variant, tier, ""
@@ -191,6 +193,7 @@ type Txn struct {
 	decided    bool
 	fresh      freshness
 	reason     string
+	passMarked bool // found a recent pass mark: a not-storable answer need not set it again
 
 	// Cache-Status parameters.
 	fwd, detail string

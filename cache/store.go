@@ -82,7 +82,9 @@ func (t *Txn) Store(res *http.Response) {
 		return
 	case t.reason != "":
 		t.detail = t.reason
-		t.c.markPass(t.variant, t.reason)
+		if !t.passMarked {
+			t.c.markPass(t.variant, t.reason)
+		}
 		t.finish(flightUncached)
 	default:
 		t.stored = true
