@@ -20,9 +20,11 @@ func (s *Server) routes() http.Handler {
 	// Middleware cuts across every route: the request id and log line,
 	// panics, CORS on everything the proxy writes itself, methods and loops
 	// no route may serve.
-	common := chi.Middlewares{s.logRequests, s.recoverPanics, s.allowCORS, s.refuseMethods, s.refuseLoops}
+	// chi routes every request, proxy requests included: a shortcut past it
+	// for "/*" saved 6 allocations but no throughput in make bench (issue
+	// 12's bar is 5 % req/s; docs/performance.md, "The chi shortcut").
 	r := chi.NewRouter()
-	r.Use(common...)
+	r.Use(s.logRequests, s.recoverPanics, s.allowCORS, s.refuseMethods, s.refuseLoops)
 	// Methods chi does not know (PURGE, lower-case trace) and wrong methods
 	// on the proxy's own routes still get the error contract.
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -46,71 +48,7 @@ func (s *Server) routes() http.Handler {
 	proxyRequest := http.HandlerFunc(s.serveProxy)
 	r.Handle("/", s.handleRoot(proxyRequest))
 	r.Handle("/*", proxyRequest)
-	return newRouter(r, common.Handler(proxyRequest))
-}
-
-// router sends proxy requests (nearly every request the server gets)
-// straight to the same middleware and proxy handler chi would pick for
-// "/*", skipping chi's routing context, the path value it sets for "*" and
-// the copy of that value ReverseProxy's request clone then makes: six
-// allocations and a tree walk per request. Everything else goes to chi: the
-// fixed routes, "/", and methods chi does not route, which it answers in
-// the error contract.
-type router struct {
-	chi      http.Handler
-	proxy    http.Handler
-	fixed    map[string]bool // chi's routes without a wildcard: "/", "/healthz", ...
-	prefixes []string        // and the fixed part of those with one, but "/*"
-}
-
-// newRouter reads the routes from chi itself, so a route added there is
-// never taken for a proxy request here.
-func newRouter(r *chi.Mux, proxy http.Handler) *router {
-	rt := &router{chi: r, proxy: proxy, fixed: map[string]bool{}}
-	for _, route := range r.Routes() {
-		switch p := route.Pattern; {
-		case p == "/*":
-		case strings.ContainsAny(p, "*{"):
-			rt.prefixes = append(rt.prefixes, p[:strings.IndexAny(p, "*{")])
-		default:
-			rt.fixed[p] = true
-		}
-	}
-	return rt
-}
-
-func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rt.isProxyRoute(r) {
-		rt.proxy.ServeHTTP(w, r)
-		return
-	}
-	rt.chi.ServeHTTP(w, r)
-}
-
-// isProxyRoute reports whether chi would route r to "/*" for certain: a
-// method chi routes, and a path chi matches by (the escaped one when there
-// is one) that is none of chi's other routes and under none of their
-// wildcards. Anything in doubt is left to chi.
-func (rt *router) isProxyRoute(r *http.Request) bool {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete, http.MethodOptions:
-	default:
-		return false
-	}
-	path := r.URL.RawPath
-	if path == "" {
-		path = r.URL.Path
-	}
-	if len(path) < 2 || path[0] != '/' || rt.fixed[path] {
-		return false
-	}
-	for _, prefix := range rt.prefixes {
-		if strings.HasPrefix(path, prefix) {
-			return false
-		}
-	}
-	return true
+	return r
 }
 
 // serveProxy is the proxy handler: every step of a proxied request, in
