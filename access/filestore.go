@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/corsbridge/corsbridge/internal/atomicfile"
 )
 
 // FileStore keeps keys and blocks in a JSON file (CORSBRIDGE_KEYS_FILE), for
@@ -146,31 +147,7 @@ func (s *FileStore) update(fn func(*Data) error) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.path, append(out, '\n'))
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(s.path, append(out, '\n'))
 }
 
 func (s *FileStore) AddKey(_ context.Context, k Key) error {

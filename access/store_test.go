@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corsbridge/corsbridge/internal/atomicfile"
 	"github.com/corsbridge/corsbridge/internal/redistest"
 )
 
@@ -176,7 +177,7 @@ func TestFileReload(t *testing.T) {
 	// Written through a rename, as the admin commands write: os.WriteFile
 	// truncates first, and an instance polling in between reads an empty
 	// file, which is a valid empty store.
-	if err := writeAtomic(path, []byte("{broken")); err != nil {
+	if err := atomicfile.Write(path, []byte("{broken")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 3*time.Second, func() string {
@@ -188,7 +189,7 @@ func TestFileReload(t *testing.T) {
 	if got := authorize(secret, ""); got != "ok" {
 		t.Errorf("with the file broken: %s, want the last keys kept", got)
 	}
-	if err := writeAtomic(path, good); err != nil {
+	if err := atomicfile.Write(path, good); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.RevokeKey(ctx, "ci"); err != nil {

@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/corsbridge/corsbridge/internal/atomicfile"
 )
 
 // FileSuffix names the usage file after the keys file it sits beside:
@@ -130,7 +131,7 @@ func (s *fileStore) add(_ context.Context, t tally, now time.Time) (tally, error
 	if err != nil {
 		return nil, err
 	}
-	return nil, writeAtomic(s.path, raw)
+	return nil, atomicfile.Write(s.path, raw)
 }
 
 func (s *fileStore) read(_ context.Context, names []string, days []date) (tally, error) {
@@ -139,30 +140,4 @@ func (s *fileStore) read(_ context.Context, names []string, days []date) (tally,
 		return nil, err
 	}
 	return pick(all, names, days), nil
-}
-
-// writeAtomic replaces path with data through a temporary file in the
-// same directory and a rename, mode 0600 as the keys file.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
