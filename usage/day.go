@@ -94,3 +94,17 @@ func (t tally) add(e entry, c Counts) {
 	cp.Add(c)
 	t[e] = &cp
 }
+
+// merge adds every entry of o to t, then drops t's days older than
+// Retention before now: what a store does with a flushed tally.
+func (t tally) merge(o tally, now time.Time) {
+	for e, c := range o {
+		t.add(e, *c)
+	}
+	oldest := dateOf(now.Add(-Retention))
+	for e := range t {
+		if e.day < oldest {
+			delete(t, e)
+		}
+	}
+}

@@ -118,15 +118,7 @@ func (s *fileStore) add(_ context.Context, t tally, now time.Time) (tally, error
 	if err != nil {
 		return nil, err
 	}
-	for e, c := range t {
-		all.add(e, *c)
-	}
-	oldest := dateOf(now.Add(-Retention))
-	for e := range all {
-		if e.day < oldest {
-			delete(all, e)
-		}
-	}
+	all.merge(t, now)
 	raw, err := formatFile(all)
 	if err != nil {
 		return nil, err

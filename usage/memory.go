@@ -17,17 +17,9 @@ type memStore struct {
 func (m *memStore) backend() string { return "memory" }
 
 func (m *memStore) add(_ context.Context, t tally, now time.Time) (tally, error) {
-	oldest := dateOf(now.Add(-Retention))
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for e, c := range t {
-		m.t.add(e, *c)
-	}
-	for e := range m.t {
-		if e.day < oldest {
-			delete(m.t, e)
-		}
-	}
+	m.t.merge(t, now)
 	return nil, nil
 }
 
