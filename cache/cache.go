@@ -139,8 +139,16 @@ func (c *Cache) seal(e *entry) {
 	e.length = []string{strconv.Itoa(len(e.body))}
 	if c.expose != nil {
 		full := Response{e: e, perHit: [2]string{"0", CacheName}, setLength: hasLength(e.status)}
-		e.expose = []string{c.expose(full.AppendNames(make([]string, 0, len(e.header)+3)))}
+		e.expose = c.exposeList(&full)
 	}
+}
+
+// exposeList is Options.Expose's answer for r's headers, as the one-element
+// slice Write puts in the header map. c.expose must be set.
+func (c *Cache) exposeList(r *Response) []string {
+	// Sized: a stack array would move to the heap anyway, since c.expose
+	// is a func value the compiler cannot see into.
+	return []string{c.expose(r.AppendNames(make([]string, 0, len(r.e.header)+3)))}
 }
 
 // Purge drops every stored variant of one target URL (as the proxy

@@ -147,10 +147,8 @@ func (t *Txn) response(e *entry, now time.Time) *Response {
 	}
 	r.setLength = !r.notModified && hasLength(e.status)
 	r.expose = e.expose
-	if c := t.c; c.expose != nil && (r.notModified || e.expose == nil) {
-		// Sized: a stack array would move to the heap anyway, since
-		// c.expose is a func value the compiler cannot see into.
-		r.expose = []string{c.expose(r.AppendNames(make([]string, 0, len(e.header)+3)))}
+	if t.c.expose != nil && (r.notModified || e.expose == nil) {
+		r.expose = t.c.exposeList(r)
 	}
 	return r
 }
