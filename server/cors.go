@@ -115,9 +115,9 @@ func isPreflight(r *http.Request) bool {
 // preflight answers a CORS preflight. Methods and headers reflect what the
 // browser asked for: the proxy forwards any method except those refused
 // outright, and any header, so listing a fixed set would only break pages.
+// Access-Control-Allow-Origin is allowCORS's, as on every answer.
 func (c *cors) preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	c.allowOrigin(h, r.Header.Get("Origin"))
 	h.Set("Vary", c.preflightVary)
 	h.Set("Access-Control-Allow-Methods", strings.ToUpper(r.Header.Get("Access-Control-Request-Method")))
 	if requested := r.Header.Values("Access-Control-Request-Headers"); len(requested) > 0 {
