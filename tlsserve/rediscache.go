@@ -89,8 +89,8 @@ func (c *RedisCache) Get(ctx context.Context, key string) ([]byte, error) {
 		if err != nil && !errors.Is(err, autocert.ErrCacheMiss) {
 			return nil, err
 		}
-		notAfter, valid := certExpiry(data, c.now())
-		if valid && c.now().Before(notAfter.Add(-c.renewBefore)) {
+		valid, fresh := c.fresh(data)
+		if fresh {
 			c.markKnown(key)
 			return data, nil
 		}
@@ -105,7 +105,7 @@ func (c *RedisCache) Get(ctx context.Context, key string) ([]byte, error) {
 			// The previous holder may have stored a new certificate
 			// between our read and our lock.
 			data, err = c.get(ctx, key)
-			if na, ok := certExpiry(data, c.now()); ok && c.now().Before(na.Add(-c.renewBefore)) {
+			if _, fresh := c.fresh(data); fresh {
 				c.release(key)
 				c.markKnown(key)
 				return data, nil
@@ -166,6 +166,14 @@ func (c *RedisCache) Close() {
 	for _, k := range keys {
 		c.release(k)
 	}
+}
+
+// fresh reads the certificate in data: valid, it is valid now; fresh, it
+// is also not yet due for renewal.
+func (c *RedisCache) fresh(data []byte) (valid, fresh bool) {
+	now := c.now()
+	notAfter, valid := certExpiry(data, now)
+	return valid, valid && now.Before(notAfter.Add(-c.renewBefore))
 }
 
 func (c *RedisCache) get(ctx context.Context, key string) ([]byte, error) {
