@@ -26,20 +26,12 @@ const probeTimeout = 500 * time.Millisecond
 // to the fallback. An error caused by the request's own cancellation says
 // nothing about Redis and is not counted as one.
 func (l *Limiter) take(ctx context.Context, counts []count, now time.Time, out []Decision) ([]Decision, error) {
-	if l.counter != nil {
-		if !l.degraded.Load() {
-			var err error
-			out, err = l.counter.takeEach(ctx, counts, now, out)
-			if err == nil {
-				return out, nil
-			}
-			if ctx.Err() == nil {
-				l.markDegraded(err)
-			}
-		}
-		if l.failClosed {
-			return out, errUnavailable
-		}
+	done, err := l.inRedis(ctx, func() (err error) {
+		out, err = l.counter.takeEach(ctx, counts, now, out)
+		return err
+	})
+	if done || err != nil {
+		return out, err
 	}
 	for _, ct := range counts[len(out):] {
 		d := ct.rule.local.take(ct.key, now, ct.rule.limit)
@@ -49,6 +41,31 @@ func (l *Limiter) take(ctx context.Context, counts []count, now time.Time, out [
 		}
 	}
 	return out, nil
+}
+
+// inRedis runs count, the Redis half of a counting, when Redis is configured
+// and not marked unavailable, and reports whether it counted. An error of
+// count marks Redis unavailable, unless the request's own cancellation
+// caused it. When Redis did not count, the caller counts in memory, or,
+// with Redis configured and FailClosed, refuses: then err is
+// errUnavailable.
+func (l *Limiter) inRedis(ctx context.Context, count func() error) (done bool, err error) {
+	if l.counter == nil {
+		return false, nil
+	}
+	if !l.degraded.Load() {
+		err := count()
+		if err == nil {
+			return true, nil
+		}
+		if ctx.Err() == nil {
+			l.markDegraded(err)
+		}
+	}
+	if l.failClosed {
+		return false, errUnavailable
+	}
+	return false, nil
 }
 
 // probe runs one script call against Redis.

@@ -108,11 +108,15 @@ func (c *calendar) resets(i int) time.Time {
 func (c *calendar) uses(q Quota, used [nQuotas]int64, out []QuotaUse) []QuotaUse {
 	for i, lim := range quotaLimits(q) {
 		if lim > 0 {
-			out = append(out, QuotaUse{Name: quotaNames[i], Limit: lim, Used: used[i],
-				Remaining: max(lim-used[i], 0), Resets: c.resets(i)})
+			out = append(out, c.use(i, lim, used[i]))
 		}
 	}
 	return out
+}
+
+// use is quota i's state with limit lim and used counted.
+func (c *calendar) use(i int, lim, used int64) QuotaUse {
+	return QuotaUse{Name: quotaNames[i], Limit: lim, Used: used, Remaining: max(lim-used, 0), Resets: c.resets(i)}
 }
 
 // exceeded is the first quota of q that leaves no room for one more

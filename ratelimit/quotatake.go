@@ -14,23 +14,18 @@ import (
 func (l *Limiter) takeQuota(ctx context.Context, req Request, now time.Time) Result {
 	cal := l.calendars.at(now)
 	var t quotaTake
-	var err error
-	done := false
-	if l.counter != nil && !l.degraded.Load() {
+	done, err := l.inRedis(ctx, func() (err error) {
 		var unflushed int64
 		if req.KeyQuota.MonthlyBytes > 0 {
 			unflushed = l.bytes.unflushed(req.Key, cal.month)
 		}
-		if t, err = l.counter.takeQuota(ctx, req.Key, req.KeyLimit, req.KeyQuota, unflushed, cal, now); err == nil {
-			done = true
-		} else if ctx.Err() == nil {
-			l.markDegraded(err)
-		}
+		t, err = l.counter.takeQuota(ctx, req.Key, req.KeyLimit, req.KeyQuota, unflushed, cal, now)
+		return err
+	})
+	if err != nil {
+		return Result{Unavailable: true}
 	}
 	if !done {
-		if l.counter != nil && l.failClosed {
-			return Result{Unavailable: true}
-		}
 		var lc *localCounter
 		var rateKey string
 		if !req.KeyLimit.Off() {
@@ -46,9 +41,7 @@ func (l *Limiter) takeQuota(ctx context.Context, req Request, now time.Time) Res
 	switch {
 	case t.refused >= 0:
 		res.RefusedBy = LimitQuota
-		lim := quotaLimits(req.KeyQuota)[t.refused]
-		res.Quota = QuotaUse{Name: quotaNames[t.refused], Limit: lim, Used: t.used[t.refused],
-			Remaining: max(lim-t.used[t.refused], 0), Resets: cal.resets(t.refused)}
+		res.Quota = cal.use(t.refused, quotaLimits(req.KeyQuota)[t.refused], t.used[t.refused])
 	case !req.KeyLimit.Off() && !t.d.Allowed:
 		res.RefusedBy = LimitKey
 	}
@@ -73,15 +66,6 @@ func (l *Limiter) CountBytes(key string, q Quota, n int64, now time.Time) {
 	l.quotas.addBytes(key, cal.month, n)
 }
 
-// unflushed is key's bytes this month that this instance counted and has
-// not flushed to Redis yet.
-func (l *Limiter) unflushed(key string, cal *calendar) int64 {
-	if l.counter == nil {
-		return 0
-	}
-	return l.bytes.unflushed(key, cal.month)
-}
-
 // QuotaStatus reports key's quotas in q that are on (daily, monthly,
 // monthly-bytes, in that order) at now, counting nothing: for the usage
 // endpoint. With Redis it reads the counters in one round trip (MGET under
@@ -101,7 +85,7 @@ func (l *Limiter) QuotaStatus(ctx context.Context, key string, q Quota, now time
 		if used, err = l.counter.quotaStatus(ctx, key, cal); err != nil {
 			return nil, err
 		}
-		used[qBytes] += l.unflushed(key, cal)
+		used[qBytes] += l.bytes.unflushed(key, cal.month)
 	case l.counter != nil && l.failClosed:
 		return nil, errUnavailable
 	default:
