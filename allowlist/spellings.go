@@ -2,6 +2,7 @@ package allowlist
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -66,8 +67,8 @@ func decodeIISUnicode(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+6 <= len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
-			if r, ok := hex4(s[i+2 : i+6]); ok {
-				b.WriteRune(r)
+			if r, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				b.WriteRune(rune(r))
 				i += 5
 				continue
 			}
@@ -75,22 +76,6 @@ func decodeIISUnicode(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func hex4(s string) (rune, bool) {
-	var r rune
-	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20 // lower-case letters; digits are unchanged
-		switch {
-		case '0' <= s[i] && s[i] <= '9':
-			r = r<<4 | rune(s[i]-'0')
-		case 'a' <= c && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }
 
 // matchRefusal reports whether a refusal rule matches: as matchPath does (an ambiguous path
