@@ -50,6 +50,18 @@ var allErrorCodes = []errorCode{
 	codeKeyRequired, codeKeyForbidden, codeOriginBlocked, codeTargetBlocked, codeInvalidRequest,
 }
 
+// limitNames are the limits and concurrency caps a request can meet.
+var limitNames = []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey}
+
+// seriesOf resolves the series of a one-label vec for each value, once.
+func seriesOf(vec *prometheus.CounterVec, values ...string) map[string]prometheus.Counter {
+	series := make(map[string]prometheus.Counter, len(values))
+	for _, v := range values {
+		series[v] = vec.WithLabelValues(v)
+	}
+	return series
+}
+
 // upstreamBuckets span a fast API (5 ms) to the default upstream timeout.
 var upstreamBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
@@ -85,7 +97,6 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 			Help: "Requests refused by the origin or target policy or the SSRF guard, by error code, reason class, and stage (check: the URL before any DNS; upstream: the dialled address or a redirect hop).",
 		}, []string{"code", "reason", "stage"}),
 		byCode:        map[errorCode]prometheus.Counter{},
-		rateLimited:   map[string]prometheus.Counter{},
 		refusalByKind: map[refusalKey]prometheus.Counter{},
 		keys:          newKeyMetrics(maxKeySeries),
 	}
@@ -99,25 +110,17 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		Name: "corsbridge_rate_limited_total",
 		Help: "Requests refused with 429, by the limit that refused them (origin, client, or an access key's own).",
 	}, []string{"limit"})
-	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
-		m.rateLimited[limit] = limited.WithLabelValues(limit)
-	}
-	m.concurrencyLimited = map[string]prometheus.Counter{}
+	m.rateLimited = seriesOf(limited, limitNames...)
 	concurrencyLimited := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "corsbridge_concurrency_limited_total",
 		Help: "Requests refused with 429 concurrency_limited, by the cap on requests in flight that refused them (client, origin, or an access key's).",
 	}, []string{"limit"})
-	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
-		m.concurrencyLimited[limit] = concurrencyLimited.WithLabelValues(limit)
-	}
-	m.quotaExceeded = map[string]prometheus.Counter{}
+	m.concurrencyLimited = seriesOf(concurrencyLimited, limitNames...)
 	quotaExceeded := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "corsbridge_quota_exceeded_total",
 		Help: "Requests refused with 429 quota_exceeded, by the access key's or token's quota that was used up (daily, monthly, monthly-bytes).",
 	}, []string{"quota"})
-	for _, q := range []string{ratelimit.QuotaDaily, ratelimit.QuotaMonthly, ratelimit.QuotaMonthlyBytes} {
-		m.quotaExceeded[q] = quotaExceeded.WithLabelValues(q)
-	}
+	m.quotaExceeded = seriesOf(quotaExceeded, ratelimit.QuotaDaily, ratelimit.QuotaMonthly, ratelimit.QuotaMonthlyBytes)
 	for _, k := range allRefusals() {
 		m.refusalByKind[k] = m.refusals.WithLabelValues(string(k.code), k.reason, k.stage)
 	}
@@ -159,7 +162,7 @@ func scrapedGauges(s *Server) []prometheus.Collector {
 	}
 	// Places in flight, read when scraped: how close this instance is to
 	// its concurrency caps, summed over clients, origins and keys.
-	for _, limit := range []string{ratelimit.LimitOrigin, ratelimit.LimitClient, ratelimit.LimitKey} {
+	for _, limit := range limitNames {
 		gauges = append(gauges, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "corsbridge_concurrency_in_flight",
 			Help:        "Requests in flight on this instance counted under a concurrency cap, by cap: client, origin, or an access key's.",
