@@ -96,7 +96,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	// 5. Limits: counted only for requests every check above admitted; the
 	// places in flight are held until the response has ended.
-	limits := s.takeLimits(w, r, grant)
+	limits := s.takeLimits(w, r, rec, grant)
 	defer limits.Release()
 	if !limits.Allowed() {
 		s.refuse(w, r, limitRefusal{limits})
@@ -132,18 +132,18 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 // RateLimit headers on every answer from here on, refusal or relayed
 // response. An admitted request of a key with a monthly bytes quota has its
 // response's bytes counted when it ends (see countBytes).
-func (s *Server) takeLimits(w http.ResponseWriter, r *http.Request, grant *access.Grant) ratelimit.Result {
+func (s *Server) takeLimits(w http.ResponseWriter, r *http.Request, rec *record, grant *access.Grant) ratelimit.Result {
 	if s.limiter == nil {
 		return ratelimit.Result{}
 	}
-	req := ratelimit.Request{Client: ratelimit.ClientIP(r, s.cfg.TrustedProxyHeader), Origin: recordFrom(r).origin}
+	req := ratelimit.Request{Client: ratelimit.ClientIP(r, s.cfg.TrustedProxyHeader), Origin: rec.origin}
 	if grant != nil {
 		req.Key, req.KeyLimit, req.KeyQuota = grant.Name, grant.Limit, grant.Quota
 	}
 	res := s.limiter.Take(r.Context(), req, time.Now())
 	res.SetHeaders(w.Header())
 	if res.Allowed() && grant != nil && grant.Quota.MonthlyBytes > 0 {
-		recordFrom(r).bytesQuota = grant.Quota
+		rec.bytesQuota = grant.Quota
 	}
 	return res
 }
