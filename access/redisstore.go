@@ -112,19 +112,7 @@ func (s *RedisStore) SetSecret(ctx context.Context, sec Secret) error {
 }
 
 func (s *RedisStore) RemoveSecret(ctx context.Context, name string) error {
-	var n *redis.IntCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		n = p.HDel(ctx, redisSecrets, name)
-		p.Incr(ctx, redisVersion)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if n.Val() == 0 {
-		return fmt.Errorf("secret %q: %w", name, ErrNotFound)
-	}
-	return nil
+	return s.remove(ctx, redisSecrets, "secret", name)
 }
 
 func sorted(s []string) []string {
@@ -153,9 +141,15 @@ func (s *RedisStore) AddKey(ctx context.Context, k Key) error {
 }
 
 func (s *RedisStore) RevokeKey(ctx context.Context, name string) error {
+	return s.remove(ctx, redisKeys, "key", name)
+}
+
+// remove deletes name, a what ("key", "secret"), from hash and bumps the
+// version, in one transaction; ErrNotFound when hash did not hold it.
+func (s *RedisStore) remove(ctx context.Context, hash, what, name string) error {
 	var n *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		n = p.HDel(ctx, redisKeys, name)
+		n = p.HDel(ctx, hash, name)
 		p.Incr(ctx, redisVersion)
 		return nil
 	})
@@ -163,7 +157,7 @@ func (s *RedisStore) RevokeKey(ctx context.Context, name string) error {
 		return err
 	}
 	if n.Val() == 0 {
-		return fmt.Errorf("key %q: %w", name, ErrNotFound)
+		return fmt.Errorf("%s %q: %w", what, name, ErrNotFound)
 	}
 	return nil
 }
