@@ -5,7 +5,6 @@
 package acmetest
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +22,8 @@ import (
 	"github.com/letsencrypt/pebble/v2/va"
 	"github.com/letsencrypt/pebble/v2/wfe"
 	"github.com/miekg/dns"
+
+	"github.com/corsbridge/corsbridge/internal/logbuf"
 )
 
 // Options configure the CA. HTTPPort and TLSPort are where the validation
@@ -54,7 +54,7 @@ func Start(t testing.TB, o Options) *CA {
 	t.Setenv("PEBBLE_VA_NOSLEEP", "1")
 	out := o.Log
 	if out == nil {
-		buf := &lockedBuffer{}
+		buf := &logbuf.Buffer{}
 		out = buf
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -142,24 +142,6 @@ func startDNS() (*dns.Server, error) {
 	go func() { _ = srv.ActivateAndServe() }()
 	<-started
 	return srv, nil
-}
-
-// lockedBuffer collects Pebble's log, written from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type statusWriter struct {
