@@ -64,7 +64,7 @@ func (f *frontDoor) loadCerts(cfg Config, rdb redis.UniversalClient, logger *slo
 	if !cfg.TLS.On() {
 		return nil
 	}
-	tc := cfg.TLS.certsConfig(nil)
+	tc := cfg.TLS.certsConfig()
 	tc.Redis, tc.Logger = rdb, logger
 	// Redirects name the port actually listened on (--tls-addr may be :0).
 	tc.HTTPSPort = f.main.Addr().(*net.TCPAddr).Port

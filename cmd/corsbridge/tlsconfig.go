@@ -95,28 +95,20 @@ func (t TLSSettings) validate() error {
 			return err
 		}
 	}
-	return t.certsConfig(nil).Validate()
+	return t.certsConfig().Validate()
 }
 
 // httpsPort is the TLS listener's port, where the plain port redirects to.
 func (t TLSSettings) httpsPort() (int, error) {
-	_, p, err := splitPort(t.Addr)
-	if err != nil {
-		return 0, fmt.Errorf("CORSBRIDGE_TLS_ADDR %q: %w", t.Addr, err)
+	i := strings.LastIndexByte(t.Addr, ':')
+	if i < 0 {
+		return 0, fmt.Errorf("CORSBRIDGE_TLS_ADDR %q: needs a port, such as :443", t.Addr)
+	}
+	p, err := strconv.Atoi(t.Addr[i+1:])
+	if err != nil || p < 0 || p > 65535 {
+		return 0, fmt.Errorf("CORSBRIDGE_TLS_ADDR %q: port out of range", t.Addr)
 	}
 	return p, nil
-}
-
-func splitPort(addr string) (string, int, error) {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return "", 0, errors.New("needs a port, such as :443")
-	}
-	p, err := strconv.Atoi(addr[i+1:])
-	if err != nil || p < 0 || p > 65535 {
-		return "", 0, errors.New("port out of range")
-	}
-	return addr[:i], p, nil
 }
 
 // caPool reads CARoot: the system's roots and the file's.
@@ -135,15 +127,15 @@ func (t TLSSettings) caPool() (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// certsConfig is tlsserve's configuration; acmeClient may be nil (Validate
-// does not need it).
-func (t TLSSettings) certsConfig(acmeClient *http.Client) tlsserve.Config {
+// certsConfig is tlsserve's configuration, with an ACME client trusting
+// CARoot when one is set.
+func (t TLSSettings) certsConfig() tlsserve.Config {
 	port, _ := t.httpsPort()
 	cfg := tlsserve.Config{
 		Domains: t.Domains, Directory: t.Directory, Email: t.Email, DataDir: t.DataDir,
-		CertFile: t.CertFile, KeyFile: t.KeyFile, HTTPSPort: port, ACMEClient: acmeClient,
+		CertFile: t.CertFile, KeyFile: t.KeyFile, HTTPSPort: port,
 	}
-	if acmeClient == nil && t.CARoot != "" {
+	if t.CARoot != "" {
 		if pool, err := t.caPool(); err == nil {
 			tr := http.DefaultTransport.(*http.Transport).Clone()
 			tr.TLSClientConfig = &tls.Config{RootCAs: pool}
