@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -196,18 +195,9 @@ func mib(n int64) string {
 
 // cacheableCount asks the upstream how often /1k-cacheable reached it.
 func (l *lab) cacheableCount(ctx context.Context) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+l.upstream+"/cacheable-count", nil)
-	if err != nil {
-		return 0, err
-	}
-	res, err := (&http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}).Do(req)
+	body, err := getText(ctx, "http://"+l.upstream+"/cacheable-count")
 	if err != nil {
 		return 0, fmt.Errorf("upstream count: %w", err)
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(string(body), 10, 64)
+	return strconv.ParseInt(body, 10, 64)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,19 +36,25 @@ func metricValue(text, name string) (v float64, ok bool) {
 // scrape reads one metric from a corsbridge instance's metrics listener
 // (loopback); 0 when the instance does not export it.
 func scrape(ctx context.Context, addr, name string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	text, err := getText(ctx, "http://"+addr+"/metrics")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	v, _ := metricValue(text, name)
+	return int64(v), nil
+}
+
+// getText reads a small loopback answer whole: a metrics page, a count.
+func getText(ctx context.Context, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
 	}
 	res, err := (&http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+		return "", err
 	}
 	defer res.Body.Close()
-	var b strings.Builder
-	if _, err := bufio.NewReader(res.Body).WriteTo(&b); err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
-	}
-	v, _ := metricValue(b.String(), name)
-	return int64(v), nil
+	body, err := io.ReadAll(res.Body)
+	return string(body), err
 }
