@@ -1,22 +1,14 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/security"
 	"github.com/chromedp/chromedp"
+
+	"github.com/corsbridge/corsbridge/internal/testcert"
 )
 
 // TestBrowserSpeaksHTTP2OverTLS: with a certificate, corsbridge serves
@@ -39,7 +31,7 @@ func TestBrowserSpeaksHTTP2OverTLS(t *testing.T) {
 		}
 	})
 
-	certFile, keyFile := loopbackCert(t)
+	certFile, keyFile, _ := testcert.Files(t, t.TempDir(), "127.0.0.1", time.Now().Add(24*time.Hour))
 	up := startUpstream(t)
 	p := startProxy(t, allowUpstream, "CORSBRIDGE_TLS_CERT="+certFile, "CORSBRIDGE_TLS_KEY="+keyFile,
 		"CORSBRIDGE_TLS_ADDR=127.0.0.1:0", "CORSBRIDGE_HTTP_ADDR=127.0.0.1:0")
@@ -58,39 +50,4 @@ func TestBrowserSpeaksHTTP2OverTLS(t *testing.T) {
 	if proto != "h2" {
 		t.Errorf("Chromium spoke %q to the proxy, want h2", proto)
 	}
-}
-
-// loopbackCert writes a self-signed certificate for 127.0.0.1 and its key.
-func loopbackCert(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "corsbridge e2e"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
