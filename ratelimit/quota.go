@@ -58,16 +58,13 @@ type calendar struct {
 	monthDays          int
 }
 
+// calendarAt works out now's calendar with package rate's windows, the
+// ones its Quota documents.
 func calendarAt(now time.Time) *calendar {
-	y, m, d := now.UTC().Date()
-	c := &calendar{
-		day:       y*10000 + int(m)*100 + d,
-		month:     y*100 + int(m),
-		dayStart:  time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
-		nextMonth: time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	c.nextDay = c.dayStart.AddDate(0, 0, 1)
-	c.monthDays = int(c.nextMonth.Sub(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+	c := &calendar{dayStart: rate.DayStart(now), nextDay: rate.NextDay(now), nextMonth: rate.NextMonth(now)}
+	y, m, d := c.dayStart.Date()
+	c.day, c.month = y*10000+int(m)*100+d, y*100+int(m)
+	c.monthDays = int(c.nextMonth.Sub(rate.MonthStart(now)) / (24 * time.Hour))
 	return c
 }
 
