@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"encoding/base32"
 	"net/http"
 )
 
@@ -29,23 +30,16 @@ const maxClientRequestID = 64
 // beside ours as client_request_id, so both sides can correlate; otherwise it
 // is ignored. Either way the response carries our id.
 func newRequestID() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 	var b [10]byte
 	_, _ = rand.Read(b[:]) // never fails on Go 1.24+
 	var out [16]byte
-	// 80 bits, 5 at a time: two 40-bit halves.
-	for half := range 2 {
-		var v uint64
-		for _, c := range b[half*5 : half*5+5] {
-			v = v<<8 | uint64(c)
-		}
-		for i := 7; i >= 0; i-- {
-			out[half*8+i] = alphabet[v&31]
-			v >>= 5
-		}
-	}
+	requestIDEncoding.Encode(out[:], b[:])
 	return string(out[:])
 }
+
+// requestIDEncoding is base32 (RFC 4648) in lower case: 10 bytes make 16
+// characters, so there is no padding.
+var requestIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // clientRequestID returns the client's X-Request-Id if it is at most 64
 // characters of letters, digits and "-_.:", else "".
