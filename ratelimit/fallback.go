@@ -81,6 +81,16 @@ func (l *Limiter) probe(ctx context.Context) error {
 // ctx is cancelled (Close).
 func (l *Limiter) probeLoop(ctx context.Context, interval time.Duration) {
 	defer close(l.probeDone)
+	every(ctx, interval, func(ctx context.Context) {
+		if l.degraded.Load() && l.probe(ctx) == nil {
+			l.markHealthy()
+		}
+	})
+}
+
+// every calls f every interval until ctx is cancelled: the loop of the
+// probe and of the bytes flush.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -88,9 +98,7 @@ func (l *Limiter) probeLoop(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		if l.degraded.Load() && l.probe(ctx) == nil {
-			l.markHealthy()
+			f(ctx)
 		}
 	}
 }

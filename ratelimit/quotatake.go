@@ -98,19 +98,10 @@ func (l *Limiter) QuotaStatus(ctx context.Context, key string, q Quota, now time
 // when ctx is cancelled (Close).
 func (l *Limiter) flushLoop(ctx context.Context, interval time.Duration) {
 	defer close(l.flushDone)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			l.flushBytes(final)
-			cancel()
-			return
-		case <-t.C:
-			l.flushBytes(ctx)
-		}
-	}
+	every(ctx, interval, l.flushBytes)
+	final, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	l.flushBytes(final)
+	cancel()
 }
 
 // flushBytes writes the batch to Redis in one pipeline. If that fails, the
