@@ -20,10 +20,7 @@ func (s *Server) handleReadyz() http.Handler {
 		// request when failing closed), so they do not make the instance
 		// unready: every instance shares the same Redis, and taking them all
 		// out of rotation would turn a Redis outage into a full outage.
-		limits := "not_configured"
-		if s.limiter != nil {
-			limits = s.limiter.Status()
-		}
+		limits := s.rateLimitStatus()
 		// A degraded access store is not unready either, for the same
 		// reason: the store is shared, so every instance degrades at once,
 		// and each keeps serving with the last keys and blocks it read
