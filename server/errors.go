@@ -88,21 +88,28 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, code errorCo
 	}
 	body = append(body, '\n')
 	h := w.Header()
-	s.cors.exposeOwn(h) // Access-Control-Allow-Origin is allowCORS's
-
 	// Headers of a proxied response that failed half-way must not leak into
 	// our own answer.
 	h.Del("Content-Encoding")
 	h.Del("Content-Disposition")
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set(HeaderError, string(code))
 	if rec := recordFrom(r); rec != nil {
 		rec.code = code
 	}
-	w.WriteHeader(code.status())
+	s.writeOwnJSON(w, r, code.status(), body)
+}
+
+// writeOwnJSON writes a JSON body the proxy generates itself (an error, a
+// key's usage), readable by the page: Access-Control-Allow-Origin is
+// allowCORS's, the expose list is the proxy's own headers.
+func (s *Server) writeOwnJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	h := w.Header()
+	s.cors.exposeOwn(h)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}

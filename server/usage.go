@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/corsbridge/corsbridge/ratelimit"
@@ -91,16 +90,7 @@ func (s *Server) handleUsage() http.Handler {
 			s.refuse(w, r, err)
 			return
 		}
-		body = append(body, '\n')
-		h := w.Header()
-		s.cors.exposeOwn(h)
-		h.Set("Content-Type", "application/json; charset=utf-8")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		if r.Method != http.MethodHead {
-			_, _ = w.Write(body)
-		}
+		s.writeOwnJSON(w, r, http.StatusOK, append(body, '\n'))
 	})
 }
 
